@@ -1,0 +1,46 @@
+/* Loads transports and plugins and refuses any whose ABI does not match,
+ * with one line naming the file, the expected and found versions or the
+ * missing symbol. */
+#ifndef FP_ENGINE_LOADER_H
+#define FP_ENGINE_LOADER_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "dl.h"
+#include "fastport/plugin.h"
+#include "fastport/transport.h"
+
+typedef struct fp_loaded_transport {
+    fp_dl *dl;
+    const fp_transport_vtbl *vt;
+    char path[PATH_MAX];
+} fp_loaded_transport;
+
+typedef struct fp_loaded_plugin {
+    fp_dl *dl;
+    const fp_plugin_desc *desc;
+    void *ctx;
+    int initialised;
+    char path[PATH_MAX];
+} fp_loaded_plugin;
+
+/* Load `dir`/`name` and check its table. Does not probe. */
+fp_status fp_transport_load(const char *dir, const char *name, fp_loaded_transport *out, char *err,
+                            size_t err_len);
+
+/* Pick a transport: `name` if given, else $FP_TRANSPORT, else the first of
+ * the platform's default order that loads and probes OK. Logs the choice
+ * and why any earlier candidate was passed over. */
+fp_status fp_transport_select(const char *dir, const char *name, fp_loaded_transport *out, char *err,
+                              size_t err_len);
+
+void fp_transport_unload(fp_loaded_transport *t);
+
+/* Load `dir`/`name` and check its descriptor (no init). */
+fp_status fp_plugin_load(const char *dir, const char *name, fp_loaded_plugin *out, char *err,
+                         size_t err_len);
+
+void fp_plugin_unload(fp_loaded_plugin *p);
+
+#endif
