@@ -29,3 +29,15 @@ if(TARGET epoll)
 endif()
 
 fp_add_check_test(check_session SOURCES check_session.c LIBS fastport_core)
+
+add_library(fixture_plugin_apitest MODULE fixtures/apitest_plugin.c)
+target_link_libraries(fixture_plugin_apitest PRIVATE fastport::sdk)
+set_target_properties(fixture_plugin_apitest PROPERTIES PREFIX "" OUTPUT_NAME apitest
+  LIBRARY_OUTPUT_DIRECTORY ${FP_FIXTURE_DIR}/plugins)
+fp_add_check_test(check_plugin_api SOURCES check_plugin_api.c support/blocking_client.c
+  LIBS fastport::fastport ZLIB::ZLIB)
+target_compile_definitions(check_plugin_api PRIVATE FP_FIXTURE_DIR="${FP_FIXTURE_DIR}")
+add_dependencies(check_plugin_api fixture_plugin_apitest)
+if(TARGET epoll)
+  add_dependencies(check_plugin_api epoll)
+endif()
