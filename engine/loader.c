@@ -18,6 +18,15 @@ static const char *const default_transport_order[] = {"rio", "iocp"};
 static const char *const default_transport_order[] = {"uring", "epoll"};
 #endif
 
+const char *fp_default_transport_order(void)
+{
+#if defined(_WIN32)
+    return "rio, iocp";
+#else
+    return "uring, epoll";
+#endif
+}
+
 typedef size_t (*fp_list_fn)(const char *dir, char *out, size_t out_len);
 
 /* Resolve dir/name.<so|dll> and insist the real file lies inside the real

@@ -108,6 +108,9 @@ FP_API uint64_t fp_engine_stat(fp_engine *e, const char *name);
 FP_API size_t fp_transports_available(const char *dir, char *out, size_t out_len);
 FP_API size_t fp_plugins_available(const char *dir, char *out, size_t out_len);
 
+/* The transports tried, in order, when none is named: "uring, epoll". */
+FP_API const char *fp_default_transport_order(void);
+
 /* The default directories, derived from the running program's location. */
 FP_API const char *fp_default_transport_dir(void);
 FP_API const char *fp_default_plugin_dir(void);
