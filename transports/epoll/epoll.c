@@ -1,0 +1,167 @@
+/*
+ * epoll.c - the epoll transport's entry table, options and small helpers.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "epoll_internal.h"
+#include "opts.h"
+
+#define KIB ((uint64_t)1024)
+#define MIB (KIB * 1024)
+#define GIB (MIB * 1024)
+
+static const fpt_opt_spec ep_option_specs[] = {
+    {"backlog", FPT_OPT_INT, 1, 1u << 20, offsetof(ep_settings, backlog)},
+    {"read_size", FPT_OPT_SIZE, 1 * KIB, 16 * MIB, offsetof(ep_settings, read_size)},
+    {"read_budget", FPT_OPT_SIZE, 1 * KIB, 1 * GIB, offsetof(ep_settings, read_budget)},
+    /* at least two of the largest chunks, so a waiting writer always fits
+     * once the others drain */
+    {"send_pool_max", FPT_OPT_SIZE, 2 * EP_CHUNK_MAX, 64 * GIB, offsetof(ep_settings, send_pool_max)},
+    {"nodelay", FPT_OPT_BOOL, 0, 1, offsetof(ep_settings, nodelay)},
+    {"sndbuf", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ep_settings, sndbuf)},
+    {"rcvbuf", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ep_settings, rcvbuf)},
+};
+
+static const ep_settings ep_defaults = {
+    .backlog = 4096,
+    .read_size = 64 * KIB,
+    .read_budget = 256 * KIB,
+    .send_pool_max = 64 * MIB,
+    .nodelay = 1,
+    .sndbuf = 0,
+    .rcvbuf = 0,
+};
+
+void ep_log(const fp_transport *t, fp_log_level level, const char *fmt, ...)
+{
+    if (!t->host->log) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    t->host->log(t->host->log_ctx, level, msg);
+}
+
+void ep_apply_socket_buffers(const fp_transport *t, int fd)
+{
+    if (t->set.sndbuf) {
+        int v = (int)t->set.sndbuf;
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+    }
+    if (t->set.rcvbuf) {
+        int v = (int)t->set.rcvbuf;
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+    }
+}
+
+fp_status ep_errno_status(int err)
+{
+    switch (err) {
+    case ECONNRESET:
+    case EPIPE:
+    case ECONNABORTED: return FP_ERESET;
+    case ECONNREFUSED: return FP_ECONNREFUSED;
+    case ETIMEDOUT: return FP_ETIMEDOUT;
+    case EADDRINUSE: return FP_EADDRINUSE;
+    case EMFILE:
+    case ENFILE: return FP_ELIMIT;
+    case ENOMEM:
+    case ENOBUFS: return FP_ENOMEM;
+    case EINVAL:
+    case EAFNOSUPPORT: return FP_EINVAL;
+    default: return FP_EIO;
+    }
+}
+
+int64_t ep_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static fp_status ep_probe(char *why, size_t why_len)
+{
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    if (fd < 0) {
+        if (why_len)
+            snprintf(why, why_len, "epoll_create1 failed: %s; this kernel has no usable epoll",
+                     strerror(errno));
+        return FP_ENOTSUP;
+    }
+    close(fd);
+    return FP_OK;
+}
+
+static fp_status ep_open(const fp_transport_host *host, const fp_kv *opts, size_t n_opts,
+                         fp_transport **out, char *err, size_t err_len)
+{
+    *out = NULL;
+    if (!host || !host->events) {
+        if (err_len) snprintf(err, err_len, "epoll: open needs a host with an events table");
+        return FP_EINVAL;
+    }
+    if (host->events->struct_size < sizeof(fp_transport_events)) {
+        if (err_len)
+            snprintf(err, err_len, "epoll: the engine's events table has %u bytes, %zu needed",
+                     (unsigned)host->events->struct_size, sizeof(fp_transport_events));
+        return FP_EABI;
+    }
+    ep_settings set = ep_defaults;
+    fp_status st = fpt_opts_parse("epoll", ep_option_specs,
+                                  sizeof(ep_option_specs) / sizeof(ep_option_specs[0]), opts,
+                                  n_opts, &set, err, err_len);
+    if (st != FP_OK) return st;
+    fp_transport *t = calloc(1, sizeof(*t));
+    if (!t) return FP_ENOMEM;
+    t->host = host;
+    t->set = set;
+    *out = t;
+    return FP_OK;
+}
+
+static void ep_close(fp_transport *t) { free(t); }
+
+static const fp_transport_vtbl ep_vtbl = {
+    .abi_major = FP_TRANSPORT_ABI_MAJOR,
+    .abi_minor = FP_TRANSPORT_ABI_MINOR,
+    .struct_size = sizeof(fp_transport_vtbl),
+    .name = "epoll",
+    .description = "Linux epoll: edge-triggered sockets, a SO_REUSEPORT listener per worker",
+    .probe = ep_probe,
+    .open = ep_open,
+    .close = ep_close,
+    .worker_open = ep_worker_open,
+    .worker_close = ep_worker_close,
+    .listen = ep_listen,
+    .listener_addr = ep_listener_addr,
+    .accept_start = ep_accept_start,
+    .accept_stop = ep_accept_stop,
+    .listener_close = ep_listener_close,
+    .connect = ep_connect,
+    .adopt = ep_adopt,
+    .recv_pause = ep_recv_pause,
+    .recv_resume = ep_recv_resume,
+    .tx_reserve = ep_tx_reserve,
+    .tx_commit = ep_tx_commit,
+    .tx_cancel = ep_tx_cancel,
+    .close_conn = ep_close_conn,
+    .conn_peer = ep_conn_peer,
+    .flush = ep_flush,
+    .poll = ep_poll,
+    .wake = ep_wake,
+    .stats = ep_stats_emit,
+};
+
+FP_EXPORT const fp_transport_vtbl *fp_transport_entry(void);
+
+FP_EXPORT const fp_transport_vtbl *fp_transport_entry(void) { return &ep_vtbl; }
