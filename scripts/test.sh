@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test run, the same for a developer and for CI (.ci/run calls it):
+#   1. release build in build/       + ctest
+#   2. ASan+UBSan build in build-asan/ + ctest
+#   3. ThreadSanitizer build in build-tsan/ + the suites that run threads
+# FP_TEST_JOBS=N runs N tests at once (default 1); FP_BUILD_JOBS=N compiles
+# with N jobs (default: the number of cores).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+# Servers under test hold one descriptor per session.
+hard_nofile="$(ulimit -Hn)"
+if [[ "${hard_nofile}" == unlimited ]]; then hard_nofile="$(cat /proc/sys/fs/nr_open)"; fi
+ulimit -n "${hard_nofile}" || echo "warning: cannot raise ulimit -n to ${hard_nofile}" >&2
+
+build_jobs="${FP_BUILD_JOBS:-$(nproc)}"
+test_jobs="${FP_TEST_JOBS:-1}"
+
+for preset in release asan; do
+    echo "== ${preset}: configure"
+    cmake --preset "${preset}"
+    echo "== ${preset}: build"
+    cmake --build --preset "${preset}" --parallel "${build_jobs}"
+    echo "== ${preset}: test"
+    ctest --preset "${preset}" --parallel "${test_jobs}"
+done
+
+# Threaded code (workers, mailboxes, wake-ups) also runs under TSan.
+threaded='check_mailbox|check_plugin_api|e2e_|transport_contract_|server_echo_run'
+echo "== tsan: configure"
+cmake --preset tsan
+echo "== tsan: build"
+cmake --build --preset tsan --parallel "${build_jobs}"
+echo "== tsan: test (${threaded})"
+ctest --preset tsan --parallel "${test_jobs}" -R "${threaded}"
