@@ -151,6 +151,108 @@ static void api_log(fp_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- ABI 1.1 ---- */
+
+static fp_engine *engine_of_caller(void)
+{
+    fp_worker *cur = fp_worker_current();
+    return cur ? cur->engine : fp_engine_active();
+}
+
+static uint64_t api_engine_stat(const char *name)
+{
+    fp_engine *e = engine_of_caller();
+    return e && name ? fp_engine_stat(e, name) : 0;
+}
+
+static const char *api_transport_name(void)
+{
+    fp_engine *e = engine_of_caller();
+    return e ? fp_engine_transport_name(e) : "";
+}
+
+static unsigned api_worker_count(void)
+{
+    fp_engine *e = engine_of_caller();
+    return e ? e->n_workers : 0;
+}
+
+static void api_stat_add(fp_session *s, const char *name, uint64_t delta)
+{
+    fp_plugin_stats *ps = &s->worker->plugin_stats;
+    uint32_t n = atomic_load_explicit(&ps->count, memory_order_relaxed);
+    uint32_t i = 0;
+    while (i < n && ps->name[i] != name && strcmp(ps->name[i], name) != 0)
+        i++;
+    if (i == n) {
+        if (n == FP_MAX_PLUGIN_STATS)
+            return;
+        ps->name[n] = name;
+        atomic_store_explicit(&ps->value[n], 0, memory_order_relaxed);
+        atomic_store_explicit(&ps->count, n + 1, memory_order_release);
+    }
+    uint64_t v = atomic_load_explicit(&ps->value[i], memory_order_relaxed);
+    atomic_store_explicit(&ps->value[i], v + delta, memory_order_relaxed);
+}
+
+static int by_id(const void *a, const void *b)
+{
+    fp_session_id x = ((const fp_session_info *)a)->id, y = ((const fp_session_info *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static void ask_for_snapshot(fp_worker *w)
+{
+    fp_mail *m = calloc(1, sizeof *m);
+    if (!m)
+        return;
+    m->kind = FP_MAIL_SNAPSHOT;
+    if (fp_worker_post(w, m) != FP_OK)
+        free(m);
+}
+
+static size_t api_session_list(size_t offset, size_t limit, fp_session_info *out, size_t *total)
+{
+    fp_engine *e = engine_of_caller();
+    fp_worker *cur = fp_worker_current();
+    if (total)
+        *total = 0;
+    if (!e)
+        return 0;
+    if (cur)
+        fp_worker_publish_sessions(cur); /* our own rows, live */
+    size_t n = 0, cap = 0;
+    fp_session_info *all = NULL;
+    for (unsigned i = 0; i < e->n_workers; i++) {
+        fp_worker *w = &e->workers[i];
+        pthread_mutex_lock(&w->stats_lock);
+        if (n + w->n_snapshot > cap) {
+            size_t want = (n + w->n_snapshot) * 2;
+            fp_session_info *grown = realloc(all, want * sizeof *grown);
+            if (grown) {
+                all = grown;
+                cap = want;
+            }
+        }
+        if (n + w->n_snapshot <= cap) {
+            memcpy(all + n, w->snapshot, w->n_snapshot * sizeof *all);
+            n += w->n_snapshot;
+        }
+        pthread_mutex_unlock(&w->stats_lock);
+        if (w != cur && e->started && !e->shut_down)
+            ask_for_snapshot(w);
+    }
+    if (n)
+        qsort(all, n, sizeof *all, by_id);
+    if (total)
+        *total = n;
+    size_t rows = 0;
+    for (size_t i = offset; i < n && rows < limit; i++)
+        out[rows++] = all[i];
+    free(all);
+    return rows;
+}
+
 const fp_engine_api fp_engine_api_table = {
     .abi_major = FP_PLUGIN_ABI_MAJOR,
     .abi_minor = FP_PLUGIN_ABI_MINOR,
@@ -170,4 +272,9 @@ const fp_engine_api fp_engine_api_table = {
     .timer_cancel = api_timer_cancel,
     .log = api_log,
     .now_ns = fp_now_ns,
+    .engine_stat = api_engine_stat,
+    .transport_name = api_transport_name,
+    .worker_count = api_worker_count,
+    .session_list = api_session_list,
+    .stat_add = api_stat_add,
 };

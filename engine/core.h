@@ -59,8 +59,26 @@ typedef struct fp_plugin_route {
 enum {
     FP_MAIL_SEND_TO = 1, /* fp_mail_send */
     FP_MAIL_DRAIN,       /* stop accepting, close every session, exit when none is left */
-    FP_MAIL_STATS        /* refresh the transport stats snapshot */
+    FP_MAIL_STATS,       /* refresh the transport stats snapshot */
+    FP_MAIL_CONNECT,     /* fp_mail_connect: open an outbound session */
+    FP_MAIL_SNAPSHOT     /* refresh the published session list */
 };
+
+typedef struct fp_mail_connect {
+    fp_mail mail;
+    fp_addr addr;
+    void *user;
+} fp_mail_connect;
+
+#define FP_MAX_PLUGIN_STATS 64
+
+/* Plugin-defined counters of one worker: names published with release
+ * order through `count`, values single-writer relaxed like fp_counters. */
+typedef struct fp_plugin_stats {
+    const char *name[FP_MAX_PLUGIN_STATS];
+    _Atomic uint64_t value[FP_MAX_PLUGIN_STATS];
+    _Atomic uint32_t count;
+} fp_plugin_stats;
 
 typedef struct fp_mail_send {
     fp_mail mail;
@@ -106,6 +124,12 @@ struct fp_worker {
     fp_stat_entry *tstats;
     size_t n_tstats, cap_tstats;
 
+    fp_plugin_stats plugin_stats;
+
+    /* open sessions as last published for other threads (under stats_lock) */
+    fp_session_info *snapshot;
+    size_t n_snapshot, cap_snapshot;
+
     /* start-up handshake with the control thread */
     fp_status start_status;
     char start_err[256];
@@ -132,6 +156,7 @@ struct fp_engine {
     size_t n_listeners;
 
     _Atomic uint32_t live_sessions; /* all workers, for max_sessions */
+    _Atomic unsigned next_connect_worker;
 
     pthread_mutex_t start_lock;
     pthread_cond_t start_cond;
@@ -156,6 +181,7 @@ fp_status fp_session_send_reserve(fp_session *s, uint16_t packet_id, size_t max_
                                   uint8_t **payload);
 fp_status fp_session_send_commit(fp_session *s, size_t used);
 void fp_session_close(fp_session *s, int abort);
+void fp_session_connect(fp_worker *w, const fp_addr *addr, void *user);
 void fp_session_idle_arm(fp_session *s);
 
 /* worker.c */
@@ -163,9 +189,14 @@ void *fp_worker_main(void *arg);
 fp_status fp_worker_post(fp_worker *w, fp_mail *mail);
 fp_worker *fp_worker_current(void);
 uint64_t fp_now_ns(void);
+void fp_worker_publish_sessions(fp_worker *w);
+void fp_worker_refresh_transport_stats(fp_worker *w);
 
 /* engine.c */
 fp_engine *fp_engine_active(void);
+/* Refresh transport stats: the caller's own worker at once, the others by
+ * mail; a non-worker caller waits (bounded) for their answers. */
+void fp_engine_refresh_transport_stats(fp_engine *e);
 
 /* api.c */
 extern const fp_engine_api fp_engine_api_table;

@@ -14,6 +14,7 @@
     X(sessions_open, SUM)          \
     X(sessions_accepted, SUM)      \
     X(sessions_connected, SUM)     \
+    X(connect_failures, SUM)       \
     X(sessions_refused, SUM)       \
     X(sessions_closed, SUM)        \
     X(protocol_errors, SUM)        \

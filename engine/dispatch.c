@@ -1,6 +1,7 @@
 /* What happens to a session between the transport and the plugins: the
  * transport callbacks (accept, receive, sent, close), frame dispatch, the
  * send path into transport memory, backpressure and close. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,18 @@ static void plugins_session_writable(fp_session *s)
         const fp_plugin_desc *d = e->plugins[i].desc;
         if (d->session_writable)
             d->session_writable(e->plugins[i].ctx, s);
+    }
+}
+
+static void plugins_connect_failed(fp_worker *w, void *user, fp_status why)
+{
+    fp_engine *e = w->engine;
+    fp_count_add(&w->counters, FP_C_connect_failures, 1);
+    for (size_t i = 0; i < e->n_plugins; i++) {
+        const fp_plugin_desc *d = e->plugins[i].desc;
+        if (d->struct_size >= offsetof(fp_plugin_desc, connect_failed) + sizeof d->connect_failed &&
+            d->connect_failed)
+            d->connect_failed(e->plugins[i].ctx, user, why);
     }
 }
 
@@ -197,6 +210,32 @@ static void on_connected(void *conn_user)
     fp_session_idle_arm(s);
 }
 
+void fp_session_connect(fp_worker *w, const fp_addr *addr, void *user)
+{
+    fp_engine *e = w->engine;
+    if (w->draining) {
+        plugins_connect_failed(w, user, FP_ESHUTDOWN);
+        return;
+    }
+    atomic_fetch_add(&e->live_sessions, 1);
+    fp_session *s = session_open_common(w, NULL, FP_SESSION_CONNECTING);
+    if (!s) {
+        atomic_fetch_sub(&e->live_sessions, 1);
+        plugins_connect_failed(w, user, FP_ENOMEM);
+        return;
+    }
+    s->user = user;
+    fp_tconn *conn = NULL;
+    fp_status st = e->transport.vt->connect(w->tw, addr, s, &conn);
+    if (st != FP_OK) {
+        fp_session_release(s);
+        atomic_fetch_sub(&e->live_sessions, 1);
+        plugins_connect_failed(w, user, st);
+        return;
+    }
+    s->conn = conn;
+}
+
 static void pause_if_backlogged(fp_session *s)
 {
     fp_engine *e = s->worker->engine;
@@ -308,6 +347,8 @@ static void on_closed(void *conn_user, fp_status why)
     s->idle_timer = 0;
     s->state = FP_SESSION_CLOSING; /* plugins may look, not send */
     fp_plugin_timers_cancel_all(s);
+    if (!s->counted_open) /* an outbound session that never connected */
+        plugins_connect_failed(w, s->user, why == FP_OK ? FP_ECLOSED : why);
     plugins_session_close(s, why);
     fp_plugin_timers_cancel_all(s); /* any armed from session_close */
     if (s->counted_open) {

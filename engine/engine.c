@@ -55,7 +55,7 @@ static fp_status check_config(const fp_engine_config *cfg, char *err, size_t err
         snprintf(err, err_len, "workers %u out of range: must be 1..256", cfg->workers);
         return FP_EINVAL;
     }
-    if (cfg->n_plugins == 0) {
+    if (cfg->n_plugins + cfg->n_builtin_plugins == 0) {
         snprintf(err, err_len, "no plugin given: at least one protocol plugin is needed (available in %s)",
                  cfg->plugin_dir ? cfg->plugin_dir : fp_default_plugin_dir());
         return FP_EINVAL;
@@ -147,9 +147,31 @@ static fp_status register_routes(fp_engine *e, size_t index, char *err, size_t e
     return FP_OK;
 }
 
+static fp_status add_builtin(fp_engine *e, const fp_plugin_desc *d, char *err, size_t err_len)
+{
+    fp_loaded_plugin *p = &e->plugins[e->n_plugins];
+    memset(p, 0, sizeof *p);
+    snprintf(p->path, sizeof p->path, "(built in)");
+    if (!d || d->abi_major != FP_PLUGIN_ABI_MAJOR || d->abi_minor > FP_PLUGIN_ABI_MINOR ||
+        d->struct_size < FP_PLUGIN_DESC_MIN_SIZE || !d->name || (d->n_handlers && !d->handlers)) {
+        snprintf(err, err_len, "built-in plugin '%s' has an invalid descriptor",
+                 d && d->name ? d->name : "?");
+        return FP_EABI;
+    }
+    for (size_t i = 0; i < d->n_handlers; i++)
+        if (!d->handlers[i].fn || (d->handlers[i].packet_id & FP_PACKET_COMPRESSED_BIT)) {
+            snprintf(err, err_len, "built-in plugin '%s': handler for 0x%04x is invalid", d->name,
+                     d->handlers[i].packet_id);
+            return FP_EABI;
+        }
+    p->desc = d;
+    e->n_plugins++;
+    return FP_OK;
+}
+
 static fp_status load_plugins(fp_engine *e, char *err, size_t err_len)
 {
-    e->plugins = calloc(e->cfg.n_plugins, sizeof *e->plugins);
+    e->plugins = calloc(e->cfg.n_plugins + e->cfg.n_builtin_plugins, sizeof *e->plugins);
     e->routes = calloc(65536, sizeof *e->routes);
     if (!e->plugins || !e->routes)
         return FP_ENOMEM;
@@ -164,6 +186,11 @@ static fp_status load_plugins(fp_engine *e, char *err, size_t err_len)
         if (st != FP_OK)
             return st;
         e->n_plugins = i + 1;
+    }
+    for (size_t i = 0; i < e->cfg.n_builtin_plugins; i++) {
+        fp_status st = add_builtin(e, e->cfg.builtin_plugins[i], err, err_len);
+        if (st != FP_OK)
+            return st;
     }
     fp_status st = check_plugin_options(e, err, err_len);
     for (size_t i = 0; st == FP_OK && i < e->n_plugins; i++) {
@@ -223,6 +250,7 @@ static void free_workers(fp_engine *e)
         if (w->codec)
             fp_codec_destroy(w->codec);
         free(w->tstats);
+        free(w->snapshot);
         pthread_mutex_destroy(&w->stats_lock);
         pthread_cond_destroy(&w->stats_cond);
     }
@@ -383,6 +411,32 @@ fp_status fp_engine_start(fp_engine *e, char *err, size_t err_len)
     return FP_OK;
 }
 
+fp_status fp_engine_connect(fp_engine *e, const char *host_port, void *user, char *err, size_t err_len)
+{
+    if (!e->started || e->shut_down) {
+        snprintf(err, err_len, "connect needs a running engine");
+        return FP_ESHUTDOWN;
+    }
+    fp_mail_connect *m = calloc(1, sizeof *m);
+    if (!m)
+        return FP_ENOMEM;
+    if (fp_addr_parse(host_port, &m->addr) != FP_OK) {
+        snprintf(err, err_len, "bad address '%s': expected HOST:PORT or [V6]:PORT with a numeric host",
+                 host_port);
+        free(m);
+        return FP_EINVAL;
+    }
+    m->mail.kind = FP_MAIL_CONNECT;
+    m->user = user;
+    unsigned w = atomic_fetch_add(&e->next_connect_worker, 1) % e->n_workers;
+    fp_status st = fp_worker_post(&e->workers[w], &m->mail);
+    if (st != FP_OK) {
+        snprintf(err, err_len, "worker %u mailbox full", w);
+        free(m);
+    }
+    return st;
+}
+
 void fp_engine_request_stop(fp_engine *e)
 {
     char b = 1;
@@ -449,8 +503,25 @@ const char *fp_engine_transport_name(const fp_engine *e) { return e->transport.v
 
 /* ---- stats ---- */
 
-static void refresh_all_transport_stats(fp_engine *e)
+void fp_engine_refresh_transport_stats(fp_engine *e)
 {
+    fp_worker *cur = fp_worker_current();
+    if (cur) {
+        /* a worker must not wait for another: two could wait on each other */
+        for (unsigned i = 0; i < e->n_workers; i++) {
+            if (&e->workers[i] == cur) {
+                fp_worker_refresh_transport_stats(cur);
+            } else if (e->started && !e->shut_down) {
+                fp_mail *m = calloc(1, sizeof *m);
+                if (!m)
+                    continue;
+                m->kind = FP_MAIL_STATS;
+                if (fp_worker_post(&e->workers[i], m) != FP_OK)
+                    free(m);
+            }
+        }
+        return;
+    }
     uint64_t seen[256];
     for (unsigned i = 0; i < e->n_workers; i++) {
         pthread_mutex_lock(&e->workers[i].stats_lock);
@@ -506,7 +577,7 @@ void fp_engine_stats(fp_engine *e, fp_stat_fn emit, void *ctx)
         sets[i] = &e->workers[i].counters;
     fp_counters_emit(sets, e->n_workers, emit, ctx);
 
-    refresh_all_transport_stats(e);
+    fp_engine_refresh_transport_stats(e);
     stat_sum sum = {0};
     for (unsigned i = 0; i < e->n_workers; i++) {
         fp_worker *w = &e->workers[i];
@@ -517,6 +588,15 @@ void fp_engine_stats(fp_engine *e, fp_stat_fn emit, void *ctx)
             sum_add(&sum, name, w->tstats[j].value);
         }
         pthread_mutex_unlock(&w->stats_lock);
+    }
+    for (unsigned i = 0; i < e->n_workers; i++) {
+        fp_plugin_stats *ps = &e->workers[i].plugin_stats;
+        uint32_t n = atomic_load_explicit(&ps->count, memory_order_acquire);
+        for (uint32_t j = 0; j < n; j++) {
+            char name[96];
+            snprintf(name, sizeof name, "plugin.%.80s", ps->name[j]);
+            sum_add(&sum, name, atomic_load_explicit(&ps->value[j], memory_order_relaxed));
+        }
     }
     for (size_t i = 0; i < sum.n; i++)
         emit(ctx, sum.entries[i].name, sum.entries[i].value);
@@ -538,7 +618,7 @@ static void find_stat(void *ctx, const char *name, uint64_t value)
 uint64_t fp_engine_stat(fp_engine *e, const char *name)
 {
     stat_lookup l = {name, 0};
-    if (strncmp(name, "transport.", 10) == 0) {
+    if (strncmp(name, "transport.", 10) == 0 || strncmp(name, "plugin.", 7) == 0) {
         fp_engine_stats(e, find_stat, &l);
     } else {
         fp_counters *sets[256];

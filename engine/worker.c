@@ -71,6 +71,38 @@ static void refresh_transport_stats(fp_worker *w)
     pthread_mutex_unlock(&w->stats_lock);
 }
 
+void fp_worker_refresh_transport_stats(fp_worker *w) { refresh_transport_stats(w); }
+
+/* ---- session list for other threads ---- */
+
+void fp_worker_publish_sessions(fp_worker *w)
+{
+    pthread_mutex_lock(&w->stats_lock);
+    size_t need = w->live_sessions;
+    if (need > w->cap_snapshot) {
+        fp_session_info *grown = realloc(w->snapshot, need * sizeof *grown);
+        if (grown) {
+            w->snapshot = grown;
+            w->cap_snapshot = need;
+        }
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < w->n_slots && n < w->cap_snapshot; i++) {
+        fp_session *s = w->slots[i];
+        if (!s || s->state != FP_SESSION_OPEN)
+            continue;
+        fp_session_info *row = &w->snapshot[n++];
+        row->id = s->id;
+        row->last_recv_ns = s->last_recv_ns;
+        row->rx_bytes = s->rx_bytes;
+        row->tx_bytes = s->tx_bytes;
+        row->rx_packets = s->rx_packets;
+        row->tx_packets = s->tx_packets;
+    }
+    w->n_snapshot = n;
+    pthread_mutex_unlock(&w->stats_lock);
+}
+
 /* ---- drain ---- */
 
 static void drain_deadline_fired(void *a, void *b)
@@ -128,6 +160,12 @@ static void drain_mailbox(fp_worker *w)
         case FP_MAIL_SEND_TO: deliver_send_to(w, (fp_mail_send *)m); break;
         case FP_MAIL_DRAIN: start_drain(w); break;
         case FP_MAIL_STATS: refresh_transport_stats(w); break;
+        case FP_MAIL_CONNECT: {
+            fp_mail_connect *c = (fp_mail_connect *)m;
+            fp_session_connect(w, &c->addr, c->user);
+            break;
+        }
+        case FP_MAIL_SNAPSHOT: fp_worker_publish_sessions(w); break;
         default: break;
         }
         free(m);

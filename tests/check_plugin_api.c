@@ -261,6 +261,82 @@ START_TEST(session_open_and_close_reach_the_plugin)
 }
 END_TEST
 
+START_TEST(engine_stat_worker_count_and_transport_name)
+{
+    int fd = client();
+    ck_assert_int_eq(bc_send(fd, 0x0080, NULL, 0), 0);
+    int n = expect(fd, 0x0081);
+    ck_assert_int_ge(n, 12);
+    ck_assert_uint_eq(get_u64(buf), 1);
+    ck_assert_uint_eq(get_u32(buf + 8), 2);
+    ck_assert_int_eq(n - 12, (int)strlen(fp_engine_transport_name(engine)));
+    ck_assert_int_eq(memcmp(buf + 12, fp_engine_transport_name(engine), (size_t)(n - 12)), 0);
+    close(fd);
+}
+END_TEST
+
+START_TEST(plugin_counters_are_reported_by_engine_stats)
+{
+    int fd = client();
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(bc_send(fd, 0x0090, NULL, 0), 0);
+        expect(fd, 0x0091);
+    }
+    ck_assert_uint_eq(fp_engine_stat(engine, "plugin.apitest_hits"), 3);
+    close(fd);
+}
+END_TEST
+
+static void list_sessions(int fd, uint32_t offset, uint32_t limit, uint32_t *total, uint32_t *rows,
+                          uint64_t *ids)
+{
+    uint8_t p[8];
+    put_u32(p, offset);
+    put_u32(p + 4, limit);
+    ck_assert_int_eq(bc_send(fd, 0x00A0, p, 8), 0);
+    expect(fd, 0x00A1);
+    *total = get_u32(buf);
+    *rows = get_u32(buf + 4);
+    for (uint32_t i = 0; i < *rows; i++)
+        ids[i] = get_u64(buf + 8 + 8 * i);
+}
+
+START_TEST(session_list_pages_every_open_session_by_id)
+{
+    enum { N = 6 };
+    peer peers[N];
+    for (int i = 0; i < N; i++)
+        peers[i] = open_peer();
+    uint32_t total = 0, rows = 0;
+    uint64_t ids[64];
+    /* other workers answer from snapshots refreshed on request */
+    for (int tries = 0; tries < 100 && total != N; tries++) {
+        list_sessions(peers[0].fd, 0, 64, &total, &rows, ids);
+        if (total != N)
+            usleep(10000);
+    }
+    ck_assert_uint_eq(total, N);
+    ck_assert_uint_eq(rows, N);
+    for (uint32_t i = 1; i < rows; i++)
+        ck_assert_uint_lt(ids[i - 1], ids[i]);
+    for (int i = 0; i < N; i++) {
+        int found = 0;
+        for (uint32_t j = 0; j < rows; j++)
+            found |= ids[j] == peers[i].id;
+        ck_assert_msg(found, "session %llx missing from the list", (unsigned long long)peers[i].id);
+    }
+    uint64_t page[64];
+    list_sessions(peers[0].fd, 2, 3, &total, &rows, page);
+    ck_assert_uint_eq(rows, 3);
+    ck_assert_uint_eq(page[0], ids[2]);
+    ck_assert_uint_eq(page[2], ids[4]);
+    list_sessions(peers[0].fd, N, 10, &total, &rows, page);
+    ck_assert_uint_eq(rows, 0);
+    for (int i = 0; i < N; i++)
+        close(peers[i].fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plugin_api");
@@ -275,6 +351,9 @@ int main(void)
     tcase_add_test(t, compressed_send_sets_the_flag_and_inflates_back);
     tcase_add_test(t, plugin_close_sends_queued_reply_then_fin);
     tcase_add_test(t, session_open_and_close_reach_the_plugin);
+    tcase_add_test(t, engine_stat_worker_count_and_transport_name);
+    tcase_add_test(t, plugin_counters_are_reported_by_engine_stats);
+    tcase_add_test(t, session_list_pages_every_open_session_by_id);
     suite_add_tcase(s, t);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -60,6 +60,12 @@ typedef struct fp_engine_config {
     fp_log_level log_level;       /* default FP_LOG_INFO */
     fp_log_sink log_sink;         /* NULL: stderr */
     void *log_ctx;
+
+    /* Plugins compiled into the program (a client's or benchmark's own
+     * protocol logic), registered after the loaded ones, under the same
+     * rules. The descriptors must outlive the engine. */
+    const fp_plugin_desc *const *builtin_plugins;
+    size_t n_builtin_plugins;
 } fp_engine_config;
 
 FP_API void fp_engine_config_init(fp_engine_config *cfg);
@@ -77,6 +83,14 @@ FP_API fp_status fp_engine_listen_addr(const fp_engine *e, size_t index, fp_addr
 
 /* Start the workers; they begin accepting. */
 FP_API fp_status fp_engine_start(fp_engine *e, char *err, size_t err_len);
+
+/* After start, any thread: open an outbound session to "HOST:PORT" on the
+ * next worker in turn. `user` becomes the session's user pointer before the
+ * plugins' session_open runs (on connect); a failed connect is reported to
+ * the plugins' connect_failed with the same `user`, and counted
+ * (connect_failures). Returns once the request is queued. */
+FP_API fp_status fp_engine_connect(fp_engine *e, const char *host_port, void *user, char *err,
+                                   size_t err_len);
 
 /* Any thread, async-signal-safe: ask fp_engine_wait to return. */
 FP_API void fp_engine_request_stop(fp_engine *e);

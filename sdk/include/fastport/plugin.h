@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define FP_PLUGIN_ABI_MAJOR 1
-#define FP_PLUGIN_ABI_MINOR 0
+#define FP_PLUGIN_ABI_MINOR 1
 #define FP_PLUGIN_ENTRY_SYMBOL "fp_plugin_entry"
 
 /* Wire-format limits (docs/PROTOCOL.md). */
@@ -70,6 +70,14 @@ typedef struct fp_session_counters {
 } fp_session_counters;
 
 typedef void (*fp_timer_fn)(fp_session *s, void *arg);
+
+/* One row of session_list(). */
+typedef struct fp_session_info {
+    fp_session_id id;
+    uint64_t last_recv_ns; /* monotonic; 0 = never */
+    uint64_t rx_bytes, tx_bytes;
+    uint64_t rx_packets, tx_packets;
+} fp_session_info;
 
 /*
  * Engine functions a plugin may call. Unless marked "any thread", call them
@@ -124,6 +132,25 @@ typedef struct fp_engine_api {
         ;
     uint64_t (*now_ns)(void); /* monotonic clock, any thread */
 
+    /* ---- ABI 1.1 ---- */
+
+    /* Any thread: one engine counter summed over workers (the names
+     * fp_engine_stats reports, "transport.*" included); 0 when unknown. */
+    uint64_t (*engine_stat)(const char *name);
+    /* Any thread: the loaded transport's name ("epoll"). */
+    const char *(*transport_name)(void);
+    unsigned (*worker_count)(void);
+    /* Any thread: up to `limit` open sessions from position `offset` of
+     * the engine-wide list, ordered by id; *total gets the number of open
+     * sessions. The caller's own worker is read live; other workers from
+     * snapshots they refresh when asked (at most one request old).
+     * Returns the rows written. */
+    size_t (*session_list)(size_t offset, size_t limit, fp_session_info *out, size_t *total);
+    /* Add to a plugin-defined counter on the session's worker; reported by
+     * fp_engine_stats as "plugin.<name>". `name` must stay valid for the
+     * engine's life (a string literal); at most 64 names per worker. */
+    void (*stat_add)(fp_session *s, const char *name, uint64_t delta);
+
     /* ---- append new functions below, bump FP_PLUGIN_ABI_MINOR ---- */
 } fp_engine_api;
 
@@ -172,6 +199,13 @@ typedef struct fp_plugin_desc {
     /* Called for ids no plugin claimed; NULL to leave them to others. An
      * id nobody handles is counted and dropped. */
     fp_packet_handler catch_all;
+
+    /* ---- ABI 1.1 ---- */
+
+    /* An outbound session (fp_engine_connect) failed to connect; `user` is
+     * the pointer given to fp_engine_connect. No other callback is made for
+     * it. Runs on the worker that tried. May be NULL. */
+    void (*connect_failed)(void *plugin_ctx, void *user, fp_status why);
 
     /* ---- append new fields below, bump FP_PLUGIN_ABI_MINOR ---- */
 } fp_plugin_desc;
