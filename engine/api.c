@@ -234,7 +234,7 @@ static size_t api_session_list(size_t offset, size_t limit, fp_session_info *out
                 cap = want;
             }
         }
-        if (n + w->n_snapshot <= cap) {
+        if (w->n_snapshot && n + w->n_snapshot <= cap) {
             memcpy(all + n, w->snapshot, w->n_snapshot * sizeof *all);
             n += w->n_snapshot;
         }

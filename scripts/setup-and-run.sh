@@ -9,7 +9,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config check libsubunit-dev zlib1g-dev liburing-dev)
+packages=(build-essential cmake pkg-config check libsubunit-dev zlib1g-dev liburing-dev protobuf-c-compiler libprotobuf-c-dev)
 
 missing=()
 for pkg in "${packages[@]}"; do
