@@ -29,6 +29,8 @@
  * react to. */
 #define IDLE_POLL_MS 2u
 #define ENGINE_DRAIN_MS 2000u
+#define MAX_SEND_QUEUE (64u << 20)
+#define MAX_RESERVED_SAMPLES ((size_t)1 << 22)
 /* Room for one decoded BenchmarkResponse (payload copy included). */
 #define ARENA_SIZE (2u * FP_FRAME_MAX_SIZE + 4096u)
 /* Sessions start their payloads at different pool entries (FastPort's 131). */
@@ -138,7 +140,7 @@ static void count(_Atomic uint64_t *c, uint64_t n)
 
 static uint64_t read_count(_Atomic uint64_t *c)
 {
-    return atomic_load_explicit(&*c, memory_order_relaxed);
+    return atomic_load_explicit(c, memory_order_relaxed);
 }
 
 static int current_phase(load *L)
@@ -146,14 +148,15 @@ static int current_phase(load *L)
     return atomic_load_explicit(&L->phase, memory_order_acquire);
 }
 
-/* Opens the measured window once, whoever gets there first. */
+/* Opens the measured window once, whoever gets there first: the start
+ * time is claimed before the phase is published, so a reader that sees
+ * PHASE_MEASURED also sees the start. */
 static void begin_window(load *L, uint64_t now)
 {
-    int expected = PHASE_WARMUP;
-    atomic_store_explicit(&L->window_start_ns, now, memory_order_relaxed);
-    if (!atomic_compare_exchange_strong(&L->phase, &expected, PHASE_MEASURED)) {
-        /* someone else opened it; their start time stands */
-    }
+    uint64_t unset = 0;
+    if (now == 0) now = 1;
+    if (atomic_compare_exchange_strong(&L->window_start_ns, &unset, now))
+        atomic_store_explicit(&L->phase, PHASE_MEASURED, memory_order_release);
 }
 
 static bool end_window(load *L, uint64_t now)
@@ -397,6 +400,7 @@ static void on_session_close(void *ctx, fp_session *s, fp_status why)
     load *L = ctx;
     bench_session *ss = L->api->user_get(s);
     ss->closed = true;
+    if (ss->worker >= L->n_workers) return;
     count(&L->workers[ss->worker].abandoned, ss->count);
     if (current_phase(L) < PHASE_DONE) atomic_fetch_add(&L->closed_early, 1);
 }
@@ -441,15 +445,12 @@ static void sleep_ms(unsigned ms)
     }
 }
 
-static uint64_t clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+/* The workers' clock (api->now_ns), so window edges set on either side
+ * compare. */
+static uint64_t clock_ns(const load *L) { return L->api->now_ns(); }
 
 typedef struct totals {
-    uint64_t sent, popped, abandoned, replies, warmup_replies, measured_replies, late;
+    uint64_t sent, popped, abandoned, replies, warmup_replies, measured_replies;
 } totals;
 
 static totals sum_workers(load *L)
@@ -462,7 +463,6 @@ static totals sum_workers(load *L)
         t.abandoned += read_count(&w->abandoned);
         t.warmup_replies += read_count(&w->warmup_replies);
         t.measured_replies += read_count(&w->measured_replies);
-        t.late += read_count(&w->late);
     }
     t.replies = t.popped;
     return t;
@@ -481,6 +481,7 @@ static int load_alloc(load *L, const bench_load_config *cfg)
     memset(L->workers, 0, wsize);
     size_t reserve = cfg->iterations ? (size_t)cfg->iterations : (size_t)1 << 16;
     if (cfg->iterations && cfg->threads > 1) reserve = reserve / cfg->threads * 2 + 1024;
+    if (reserve > MAX_RESERVED_SAMPLES) reserve = MAX_RESERVED_SAMPLES; /* pushes grow past it */
     for (unsigned i = 0; i < cfg->threads; i++) {
         worker_state *w = &L->workers[i];
         w->scratch.base = malloc(ARENA_SIZE);
@@ -526,7 +527,8 @@ static fp_engine *create_engine(load *L, char *err, size_t err_len)
     /* Room for every request in flight at the largest size, twice over, so
      * a full queue is the exception rather than the rule. */
     uint64_t queue = (uint64_t)cfg->depth * (cfg->pool->max + 256u) * 2u;
-    if (queue > c.send_queue_limit) c.send_queue_limit = queue > (64u << 20) ? (64u << 20) : (uint32_t)queue;
+    if (queue > MAX_SEND_QUEUE) queue = MAX_SEND_QUEUE;
+    if (queue > c.send_queue_limit) c.send_queue_limit = (uint32_t)queue;
     c.builtin_plugins = builtin;
     c.n_builtin_plugins = 1;
 
@@ -605,16 +607,16 @@ static int read_server_cpu(const bench_load_config *cfg, uint64_t *out)
 static void monitor(load *L, timeline *tl)
 {
     const bench_load_config *cfg = L->cfg;
-    uint64_t start = clock_ns();
+    uint64_t start = clock_ns(L);
     uint64_t last_ns = start, last_replies = 0;
-    uint64_t progress_at = 0;
+    uint64_t progress_at = 0, progress_replies = 0;
     uint64_t warmup_start = start;
     int seen_phase = current_phase(L);
     bool have_before = false, have_after = false;
 
     for (;;) {
         sleep_ms(MONITOR_TICK_MS);
-        uint64_t now = clock_ns();
+        uint64_t now = clock_ns(L);
         totals t = sum_workers(L);
         if (t.popped != last_replies) {
             last_replies = t.popped;
@@ -652,8 +654,7 @@ static void monitor(load *L, timeline *tl)
             bool settled = t.sent == t.popped + t.abandoned;
             if (settled || now - last_ns > (uint64_t)DRAIN_TIMEOUT_MS * NS_PER_MS) break;
         }
-        show_progress(L, ph, now, &progress_at, &last_replies);
-        (void)t;
+        show_progress(L, ph, now, &progress_at, &progress_replies);
     }
     tl->cpu_known = have_before && have_after;
 }
@@ -732,7 +733,7 @@ int bench_load_run(const bench_load_config *cfg, bench_load_result *out, char *e
     if (!L || load_alloc(L, cfg) < 0) {
         if (L) load_free(L);
         free(L);
-        snprintf(err, err_len, "out of memory for %u sessions", cfg->sessions);
+        snprintf(err, err_len, "out of memory setting up %u sessions", cfg->sessions);
         return -1;
     }
     fp_engine *e = create_engine(L, err, err_len);
@@ -744,25 +745,21 @@ int bench_load_run(const bench_load_config *cfg, bench_load_result *out, char *e
     snprintf(out->transport, sizeof out->transport, "%s", fp_engine_transport_name(e));
 
     timeline tl = {0};
-    uint64_t t0 = clock_ns();
+    uint64_t t0 = clock_ns(L);
     int rc = connect_all(L, e, err, err_len);
     if (rc == 0) {
         uint64_t progress_at = 0, progress_replies = 0;
         while (atomic_load(&L->connected) + atomic_load(&L->connect_failures) < cfg->sessions &&
-               clock_ns() - t0 < (uint64_t)CONNECT_TIMEOUT_MS * NS_PER_MS) {
+               clock_ns(L) - t0 < (uint64_t)CONNECT_TIMEOUT_MS * NS_PER_MS) {
             sleep_ms(MONITOR_TICK_MS);
-            show_progress(L, PHASE_CONNECT, clock_ns(), &progress_at, &progress_replies);
+            show_progress(L, PHASE_CONNECT, clock_ns(L), &progress_at, &progress_replies);
         }
-        tl.connect_ns = clock_ns() - t0;
+        tl.connect_ns = clock_ns(L) - t0;
         if (atomic_load(&L->connected) > 0) {
             L->warmup_target = atomic_load(&L->connected) * cfg->warmup_per_session;
-            uint64_t now = clock_ns();
-            if (cfg->warmup_per_session || cfg->warmup_ms) {
-                atomic_store_explicit(&L->phase, PHASE_WARMUP, memory_order_release);
-            } else {
-                atomic_store_explicit(&L->phase, PHASE_WARMUP, memory_order_release);
-                begin_window(L, now);
-            }
+            uint64_t now = clock_ns(L);
+            atomic_store_explicit(&L->phase, PHASE_WARMUP, memory_order_release);
+            if (!cfg->warmup_per_session && !cfg->warmup_ms) begin_window(L, now);
             monitor(L, &tl);
         }
     }

@@ -76,7 +76,8 @@ static const option_def option_defs[] = {
     {OPT_VERSION, "version", NULL, "print the version and exit"},
 };
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 {
@@ -378,7 +379,8 @@ static int check_combinations(bench_options *o, const unsigned char *seen, char 
         return fail(err, err_len, "--connect and --compare exclude each other: --compare starts "
                                   "its own servers");
     if (!seen[OPT_CONNECT] && !seen[OPT_COMPARE])
-        return fail(err, err_len, "nothing to load: give --connect=HOST:PORT or --compare=T1,T2,...");
+        return fail(err, err_len,
+                    "nothing to load: give --connect=HOST:PORT or --compare=T1,T2,...");
     if (!seen[OPT_COMPARE]) {
         static const option_id server_only[] = {OPT_SERVER_BIN, OPT_SERVER_WORKERS, OPT_SERVER_CPU};
         for (size_t i = 0; i < sizeof server_only / sizeof server_only[0]; i++)

@@ -18,7 +18,8 @@ typedef struct bench_progress {
 void bench_progress_init(bench_progress *p, FILE *out);
 
 /* Replaces the line on screen with the formatted text. */
-void bench_progress_show(bench_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bench_progress_show(bench_progress *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Erases the line, so what follows starts on a clean line. */
 void bench_progress_clear(bench_progress *p);

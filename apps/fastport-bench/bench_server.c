@@ -16,7 +16,8 @@
 #define START_TIMEOUT_MS 10000
 #define EXEC_FAILED 127
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 {
@@ -98,9 +99,9 @@ static int read_startup(bench_server *srv, int fd, char *err, size_t err_len)
         while ((nl = memchr(buf, '\n', used)) != NULL) {
             *nl = '\0';
             if (strncmp(buf, "transport: ", 11) == 0)
-                snprintf(srv->transport, sizeof srv->transport, "%s", buf + 11);
+                snprintf(srv->transport, sizeof srv->transport, "%.63s", buf + 11);
             else if (strncmp(buf, "listening on ", 13) == 0) {
-                snprintf(srv->address, sizeof srv->address, "%s", buf + 13);
+                snprintf(srv->address, sizeof srv->address, "%.79s", buf + 13);
                 return 0;
             }
             size_t line = (size_t)(nl - buf) + 1;
@@ -196,6 +197,7 @@ int bench_server_cpu_ns(const bench_server *srv, uint64_t *out_ns)
         if (field == 14) utime = v;
         if (field == 15) stime = v;
         p = end;
+        while (*p && *p != ' ') p++; /* the state letter is no number */
     }
     long ticks = sysconf(_SC_CLK_TCK);
     if (ticks <= 0) return -1;
