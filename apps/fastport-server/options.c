@@ -8,7 +8,7 @@
 /* Seconds are accepted with up to three decimals and kept in ms; the
  * upper bound keeps every ms value inside the engine's uint32_t fields. */
 #define MAX_SECONDS_MS (UINT32_MAX / 1000u * 1000u)
-#define MAX_WORKERS 1024u
+#define MAX_WORKERS 256u
 
 typedef enum option_id {
     OPT_TRANSPORT,
@@ -46,7 +46,7 @@ static const option_def option_defs[] = {
     {OPT_PLUGIN, "plugin", "NAME[,NAME]", 1, "protocol plugins to load, in order (required; repeatable)"},
     {OPT_LISTEN, "listen", "HOST:PORT", 1,
      "address to accept on, [V6]:PORT for IPv6, port 0 picks one (repeatable; default " SERVER_DEFAULT_LISTEN ")"},
-    {OPT_WORKERS, "workers", "N", 0, "worker threads, 0..1024 (default 0: one per online core)"},
+    {OPT_WORKERS, "workers", "N", 0, "worker threads, 0..256 (default 0: one per online core)"},
     {OPT_TRANSPORT_DIR, "transport-dir", "DIR", 0, "where transports are found (default <exe>/../lib/fastport/transports)"},
     {OPT_PLUGIN_DIR, "plugin-dir", "DIR", 0, "where plugins are found (default <exe>/../lib/fastport/plugins)"},
     {OPT_TRANSPORT_OPT, "transport-opt", "KEY=VALUE", 1, "option for the transport (repeatable)"},
