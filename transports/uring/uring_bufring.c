@@ -1,0 +1,151 @@
+/*
+ * uring_bufring.c - the worker's provided-buffer ring for multishot recv.
+ *
+ * liburing 2.3 has no io_uring_setup_buf_ring, so the ring entries are our
+ * own page-aligned mapping registered with io_uring_register_buf_ring. The
+ * kernel picks a buffer only when data arrives, so an idle connection pins
+ * none; each buffer goes back as soon as its bytes were handed to the
+ * engine.
+ *
+ * Cache: the kernel takes ring entries in FIFO order, so a ring holding
+ * every buffer cycles all of them (count x size bytes) through the cache,
+ * which makes large frames slower than epoll's single read buffer. Only
+ * `target` buffers sit in the ring; the others wait on a LIFO stack and a
+ * returned buffer goes on top, so the ring is refilled with the most
+ * recently used (hot) buffers. The target starts small, doubles on ENOBUFS
+ * (up to the configured count, and to what fits UR_BUFRING_FOOTPRINT at the
+ * mean bytes per fill: small messages may use many buffers, large frames
+ * few) and halves again after a calm stretch. ENOBUFS only costs a re-arm.
+ * Measured on loopback echo, 50 sessions x 2 x 16 KiB: ~11.5 us of server
+ * CPU per frame this way, ~16.5 us with 256 x 16 KiB buffers cycled FIFO.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "uring_internal.h"
+
+#define UR_BUFRING_MIN_TARGET 4u
+/* recycles without ENOBUFS before the target halves again */
+#define UR_BUFRING_CALM 1024u
+/* bytes the ring's buffers may be written with per cycle: more buffers
+ * than this allows (at the current mean fill) fall out of the cache */
+#define UR_BUFRING_FOOTPRINT (256u * 1024u)
+
+static size_t page_round(size_t n)
+{
+    const size_t page = 4096;
+    return (n + page - 1) & ~(page - 1);
+}
+
+static void top_up(ur_bufring *br)
+{
+    int added = 0;
+    while (br->in_ring < br->target && br->stack_len > 0) {
+        uint16_t bid = br->stack[--br->stack_len];
+        io_uring_buf_ring_add(br->ring, ur_bufring_addr(br, bid), br->buf_size, bid, br->mask,
+                              added);
+        added++;
+        br->in_ring++;
+    }
+    if (added) io_uring_buf_ring_advance(br->ring, added);
+}
+
+static void release_memory(ur_bufring *br)
+{
+    if (br->bufs) munmap(br->bufs, br->bufs_bytes);
+    if (br->ring) munmap(br->ring, br->ring_bytes);
+    free(br->stack);
+    br->bufs = NULL;
+    br->ring = NULL;
+    br->stack = NULL;
+}
+
+int ur_bufring_init(ur_bufring *br, struct io_uring *ring, uint32_t buf_size, uint32_t count,
+                    uint16_t bgid)
+{
+    memset(br, 0, sizeof(*br));
+    br->buf_size = buf_size;
+    br->count = count;
+    br->bgid = bgid;
+    br->mask = io_uring_buf_ring_mask(count);
+    br->ring_bytes = page_round((size_t)count * sizeof(struct io_uring_buf));
+    br->bufs_bytes = page_round((size_t)count * buf_size);
+    br->target = count < UR_BUFRING_MIN_TARGET ? count : UR_BUFRING_MIN_TARGET;
+
+    void *r = mmap(NULL, br->ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *b = mmap(NULL, br->bufs_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    br->ring = r == MAP_FAILED ? NULL : r;
+    br->bufs = b == MAP_FAILED ? NULL : b;
+    br->stack = malloc(count * sizeof(*br->stack));
+    if (!br->ring || !br->bufs || !br->stack) {
+        release_memory(br);
+        return -ENOMEM;
+    }
+
+    io_uring_buf_ring_init(br->ring);
+    struct io_uring_buf_reg reg;
+    memset(&reg, 0, sizeof(reg));
+    reg.ring_addr = (uint64_t)(uintptr_t)br->ring;
+    reg.ring_entries = count;
+    reg.bgid = bgid;
+    int ret = io_uring_register_buf_ring(ring, &reg, 0);
+    if (ret < 0) {
+        release_memory(br);
+        return ret;
+    }
+    br->registered = true;
+    /* lowest ids on top: they are used first and stay hot */
+    for (uint32_t i = 0; i < count; i++) br->stack[i] = (uint16_t)(count - 1 - i);
+    br->stack_len = count;
+    top_up(br);
+    return 0;
+}
+
+void ur_bufring_free(ur_bufring *br, struct io_uring *ring)
+{
+    if (br->registered && ring) (void)io_uring_unregister_buf_ring(ring, br->bgid);
+    br->registered = false;
+    release_memory(br);
+}
+
+uint8_t *ur_bufring_addr(const ur_bufring *br, uint16_t bid)
+{
+    return br->bufs + (size_t)bid * br->buf_size;
+}
+
+/* The most buffers worth exposing: what the cache holds at the mean fill
+ * (small messages touch a line or two of each buffer, large frames all). */
+static uint32_t target_cap(const ur_bufring *br)
+{
+    uint32_t fill = br->avg_fill ? br->avg_fill : 1;
+    uint32_t cap = UR_BUFRING_FOOTPRINT / fill;
+    if (cap < UR_BUFRING_MIN_TARGET) cap = UR_BUFRING_MIN_TARGET;
+    return cap < br->count ? cap : br->count;
+}
+
+void ur_bufring_recycle(ur_bufring *br, uint16_t bid, size_t used)
+{
+    br->in_ring--;
+    br->stack[br->stack_len++] = bid;
+    /* mean over roughly the last 16 fills */
+    int64_t delta = (int64_t)used - (int64_t)br->avg_fill;
+    br->avg_fill = (uint32_t)((int64_t)br->avg_fill + delta / 16);
+    if (++br->calm >= UR_BUFRING_CALM) {
+        br->calm = 0;
+        if (br->target / 2 >= UR_BUFRING_MIN_TARGET) br->target /= 2;
+    }
+    top_up(br);
+}
+
+void ur_bufring_grow(ur_bufring *br)
+{
+    br->calm = 0;
+    uint32_t cap = target_cap(br);
+    if (br->target < cap) {
+        br->target *= 2;
+        if (br->target > cap) br->target = cap;
+    }
+    top_up(br);
+}
