@@ -239,7 +239,8 @@ static size_t api_session_list(size_t offset, size_t limit, fp_session_info *out
             n += w->n_snapshot;
         }
         pthread_mutex_unlock(&w->stats_lock);
-        if (w != cur && e->started && !e->shut_down)
+        /* a worker that has stopped simply leaves the mail for destroy */
+        if (w != cur)
             ask_for_snapshot(w);
     }
     if (n)

@@ -511,7 +511,9 @@ void fp_engine_refresh_transport_stats(fp_engine *e)
         for (unsigned i = 0; i < e->n_workers; i++) {
             if (&e->workers[i] == cur) {
                 fp_worker_refresh_transport_stats(cur);
-            } else if (e->started && !e->shut_down) {
+            } else {
+                /* e->shut_down is the control thread's; a stopped worker
+                 * just leaves this mail for destroy to free */
                 fp_mail *m = calloc(1, sizeof *m);
                 if (!m)
                     continue;
