@@ -133,6 +133,7 @@ typedef struct ur_bufring {
     uint32_t target;
     uint32_t calm;      /* recycles since the last ENOBUFS */
     uint32_t avg_fill;  /* running mean of bytes written per buffer */
+    uint32_t window_recycles, window_enobufs; /* ENOBUFS pressure, per window */
 } ur_bufring;
 
 /* ---- connections ---- */
