@@ -13,6 +13,7 @@
 
 #include "epoll_internal.h"
 #include "opts.h"
+#include "posix_socket.h"
 
 #define KIB ((uint64_t)1024)
 #define MIB (KIB * 1024)
@@ -49,44 +50,6 @@ void ep_log(const fp_transport *t, fp_log_level level, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     t->host->log(t->host->log_ctx, level, msg);
-}
-
-void ep_apply_socket_buffers(const fp_transport *t, int fd)
-{
-    if (t->set.sndbuf) {
-        int v = (int)t->set.sndbuf;
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-    }
-    if (t->set.rcvbuf) {
-        int v = (int)t->set.rcvbuf;
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-    }
-}
-
-fp_status ep_errno_status(int err)
-{
-    switch (err) {
-    case ECONNRESET:
-    case EPIPE:
-    case ECONNABORTED: return FP_ERESET;
-    case ECONNREFUSED: return FP_ECONNREFUSED;
-    case ETIMEDOUT: return FP_ETIMEDOUT;
-    case EADDRINUSE: return FP_EADDRINUSE;
-    case EMFILE:
-    case ENFILE: return FP_ELIMIT;
-    case ENOMEM:
-    case ENOBUFS: return FP_ENOMEM;
-    case EINVAL:
-    case EAFNOSUPPORT: return FP_EINVAL;
-    default: return FP_EIO;
-    }
-}
-
-int64_t ep_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static fp_status ep_probe(char *why, size_t why_len)

@@ -102,7 +102,7 @@ static void set_nodelay(const fp_transport *t, int fd)
 static fp_status conn_register(fp_tconn *c, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.ptr = &c->h};
-    if (epoll_ctl(c->w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) return ep_errno_status(errno);
+    if (epoll_ctl(c->w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) return fpt_errno_status(errno);
     c->events = events;
     return FP_OK;
 }
@@ -115,7 +115,7 @@ void ep_conn_update_events(fp_tconn *c)
     if (want == c->events) return;
     struct epoll_event ev = {.events = want, .data.ptr = &c->h};
     if (epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
-        ep_conn_fail(c, ep_errno_status(errno));
+        ep_conn_fail(c, fpt_errno_status(errno));
         return;
     }
     c->events = want;
@@ -248,8 +248,8 @@ fp_status ep_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
     socklen_t len;
     if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return ep_errno_status(errno);
-    ep_apply_socket_buffers(w->t, fd);
+    if (fd < 0) return fpt_errno_status(errno);
+    fpt_set_socket_buffers(fd, w->t->set.sndbuf, w->t->set.rcvbuf);
     set_nodelay(w->t, fd);
     fp_tconn *c = conn_alloc(w);
     if (!c) {
@@ -312,7 +312,7 @@ fp_status ep_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_t
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) goto fail_errno;
     (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) goto fail_errno;
-    ep_apply_socket_buffers(w->t, fd);
+    fpt_set_socket_buffers(fd, w->t->set.sndbuf, w->t->set.rcvbuf);
     set_nodelay(w->t, fd);
     fp_tconn *c = conn_alloc(w);
     if (!c) {
@@ -334,7 +334,7 @@ fp_status ep_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_t
     return FP_OK;
 
 fail_errno:
-    st = ep_errno_status(errno);
+    st = fpt_errno_status(errno);
 fail:
     close(fd);
     return st;
@@ -424,7 +424,7 @@ void ep_conn_read(fp_tconn *c)
             c->eof_pending = false;
             return;
         }
-        ep_conn_fail(c, ep_errno_status(errno));
+        ep_conn_fail(c, fpt_errno_status(errno));
         return;
     }
 }
@@ -441,7 +441,7 @@ void ep_conn_on_event(fp_tconn *c, uint32_t events)
     if (events & EPOLLERR) {
         int err = sock_error(c->fd);
         if (err) {
-            ep_conn_fail(c, ep_errno_status(err));
+            ep_conn_fail(c, fpt_errno_status(err));
             return;
         }
     }

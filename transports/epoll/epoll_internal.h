@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 
 #include "fastport/transport.h"
+#include "posix_socket.h"
 
 /* Under ASan, released connections and cached chunks are poisoned so a
  * touch after on_closed (by us or by the engine) is reported. */
@@ -239,9 +240,6 @@ struct fp_tworker {
 /* ---- epoll.c ---- */
 void ep_log(const fp_transport *t, fp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void ep_apply_socket_buffers(const fp_transport *t, int fd);
-fp_status ep_errno_status(int err);
-int64_t ep_now_ms(void);
 
 /* ---- epoll_worker.c ---- */
 fp_status ep_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_tworker **out);

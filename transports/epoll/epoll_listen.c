@@ -25,31 +25,6 @@
 #define EP_ACCEPT_BUDGET 64    /* accepts per readiness event */
 #define EP_ACCEPT_PAUSE_MS 100 /* back-off after running out of descriptors */
 
-/* A bound, listening SO_REUSEPORT socket; -errno on failure. */
-static int open_listen_socket(const fp_transport *t, const fp_addr *addr, int backlog)
-{
-    struct sockaddr_storage ss;
-    socklen_t len;
-    if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return -EAFNOSUPPORT;
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) goto fail;
-    /* A v6 listener takes v6 only: dual-stack is the user's choice of a
-     * second listener on 0.0.0.0, never a surprise. */
-    if (ss.ss_family == AF_INET6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    /* Accepted sockets inherit the buffer sizes, with window scaling to match. */
-    ep_apply_socket_buffers(t, fd);
-    if (bind(fd, (struct sockaddr *)&ss, len) < 0) goto fail;
-    if (listen(fd, backlog) < 0) goto fail;
-    return fd;
-fail:;
-    int err = errno;
-    close(fd);
-    return -err;
-}
-
 fp_status ep_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
                     fp_tlistener **out, char *err, size_t err_len)
 {
@@ -61,11 +36,11 @@ fp_status ep_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *
         opts->backlog > 0)
         backlog = opts->backlog;
 
-    int fd = open_listen_socket(t, addr, backlog);
+    int fd = fpt_listen_socket(addr, backlog, SOCK_NONBLOCK, t->set.sndbuf, t->set.rcvbuf);
     if (fd < 0) {
         if (err_len)
             snprintf(err, err_len, "epoll: cannot listen on %s: %s", where, strerror(-fd));
-        return ep_errno_status(-fd);
+        return fpt_errno_status(-fd);
     }
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -73,7 +48,7 @@ fp_status ep_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *
         int e = errno;
         close(fd);
         if (err_len) snprintf(err, err_len, "epoll: getsockname on %s: %s", where, strerror(e));
-        return ep_errno_status(e);
+        return fpt_errno_status(e);
     }
     fp_tlistener *l = calloc(1, sizeof(*l));
     if (!l) {
@@ -109,14 +84,14 @@ fp_status ep_accept_start(fp_tworker *w, fp_tlistener *l)
     ep_acceptor *a = calloc(1, sizeof(*a));
     if (!a) return FP_ENOMEM;
     int fd = atomic_exchange(&l->spare_fd, -1);
-    if (fd < 0) fd = open_listen_socket(w->t, &l->addr, l->backlog);
+    if (fd < 0) fd = fpt_listen_socket(&l->addr, l->backlog, SOCK_NONBLOCK, w->t->set.sndbuf, w->t->set.rcvbuf);
     if (fd < 0) {
         char where[64];
         fpt_addr_format(&l->addr, where, sizeof(where));
         ep_log(w->t, FP_LOG_ERROR, "epoll: worker %u cannot listen on %s: %s", w->index, where,
                strerror(-fd));
         free(a);
-        return ep_errno_status(-fd);
+        return fpt_errno_status(-fd);
     }
     a->h.kind = EP_KIND_ACCEPTOR;
     a->fd = fd;
@@ -127,7 +102,7 @@ fp_status ep_accept_start(fp_tworker *w, fp_tlistener *l)
         int e = errno;
         close(fd);
         free(a);
-        return ep_errno_status(e);
+        return fpt_errno_status(e);
     }
     a->next = w->acceptors;
     w->acceptors = a;
@@ -177,7 +152,7 @@ static void acceptor_pause(ep_acceptor *a, int err)
     fp_tworker *w = a->w;
     (void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, a->fd, NULL);
     a->paused = true;
-    a->resume_at_ms = ep_now_ms() + EP_ACCEPT_PAUSE_MS;
+    a->resume_at_ms = fpt_now_ms() + EP_ACCEPT_PAUSE_MS;
     w->paused_acceptors++;
     if (err == EMFILE || err == ENFILE) w->stats.accept_emfile++;
     char where[64];
@@ -191,7 +166,7 @@ static void acceptor_pause(ep_acceptor *a, int err)
 int ep_accept_timeout(fp_tworker *w, int timeout_ms)
 {
     if (!w->paused_acceptors) return timeout_ms;
-    int64_t now = ep_now_ms();
+    int64_t now = fpt_now_ms();
     for (ep_acceptor *a = w->acceptors; a; a = a->next) {
         if (!a->paused) continue;
         int64_t left = a->resume_at_ms - now;
@@ -205,7 +180,7 @@ int ep_accept_resume_due(fp_tworker *w)
 {
     if (!w->paused_acceptors) return 0;
     int resumed = 0;
-    int64_t now = ep_now_ms();
+    int64_t now = fpt_now_ms();
     for (ep_acceptor *a = w->acceptors; a; a = a->next) {
         if (!a->paused || a->resume_at_ms > now) continue;
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &a->h};

@@ -206,7 +206,7 @@ void ep_conn_send(fp_tconn *c)
                 c->blocked = true;
                 break;
             }
-            ep_conn_fail(c, ep_errno_status(errno));
+            ep_conn_fail(c, fpt_errno_status(errno));
             return;
         }
         w->stats.sends++;

@@ -47,7 +47,7 @@ fp_status ep_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     return FP_OK;
 
 fail_errno:
-    st = ep_errno_status(errno);
+    st = fpt_errno_status(errno);
     ep_log(t, FP_LOG_ERROR, "epoll: worker %u: cannot create its queue: %s", index,
            strerror(errno));
 fail:
@@ -172,7 +172,7 @@ int ep_poll(fp_tworker *w, int timeout_ms)
     int n = epoll_wait(w->epfd, w->events, w->max_events, timeout);
     w->stats.epoll_waits++;
     if (n < 0) {
-        if (errno != EINTR) return ep_errno_status(errno);
+        if (errno != EINTR) return fpt_errno_status(errno);
         n = 0;
     }
     w->stats.events += (uint64_t)n;

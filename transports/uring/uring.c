@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "opts.h"
+#include "posix_socket.h"
 #include "uring_internal.h"
 
 #define KIB ((uint64_t)1024)
@@ -67,44 +68,6 @@ void ur_log(const fp_transport *t, fp_log_level level, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     t->host->log(t->host->log_ctx, level, msg);
-}
-
-void ur_apply_socket_buffers(const fp_transport *t, int fd)
-{
-    if (t->set.sndbuf) {
-        int v = (int)t->set.sndbuf;
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
-    }
-    if (t->set.rcvbuf) {
-        int v = (int)t->set.rcvbuf;
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-    }
-}
-
-fp_status ur_errno_status(int err)
-{
-    switch (err) {
-    case ECONNRESET:
-    case EPIPE:
-    case ECONNABORTED: return FP_ERESET;
-    case ECONNREFUSED: return FP_ECONNREFUSED;
-    case ETIMEDOUT: return FP_ETIMEDOUT;
-    case EADDRINUSE: return FP_EADDRINUSE;
-    case EMFILE:
-    case ENFILE: return FP_ELIMIT;
-    case ENOMEM:
-    case ENOBUFS: return FP_ENOMEM;
-    case EINVAL:
-    case EAFNOSUPPORT: return FP_EINVAL;
-    default: return FP_EIO;
-    }
-}
-
-int64_t ur_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int read_io_uring_disabled(void)

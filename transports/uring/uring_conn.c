@@ -265,8 +265,8 @@ fp_status ur_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
     socklen_t len;
     if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return ur_errno_status(errno);
-    ur_apply_socket_buffers(w->t, fd);
+    if (fd < 0) return fpt_errno_status(errno);
+    fpt_set_socket_buffers(fd, w->t->set.sndbuf, w->t->set.rcvbuf);
     set_nodelay(w->t, fd);
     fp_tconn *c = conn_alloc(w);
     struct io_uring_sqe *sqe = c ? ur_sqe(w) : NULL;
@@ -333,7 +333,7 @@ fp_status ur_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_t
     if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) goto fail_errno;
     (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) goto fail_errno;
-    ur_apply_socket_buffers(w->t, fd);
+    fpt_set_socket_buffers(fd, w->t->set.sndbuf, w->t->set.rcvbuf);
     set_nodelay(w->t, fd);
     fp_tconn *c = conn_alloc(w);
     if (!c) {
@@ -349,7 +349,7 @@ fp_status ur_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_t
     return FP_OK;
 
 fail_errno:
-    st = ur_errno_status(errno);
+    st = fpt_errno_status(errno);
 fail:
     close(fd);
     return st;

@@ -23,6 +23,7 @@
 #include <sys/uio.h>
 
 #include "fastport/transport.h"
+#include "posix_socket.h"
 #include "list.h"
 #include "uring_compat.h"
 
@@ -275,9 +276,6 @@ struct fp_tworker {
 /* ---- uring.c ---- */
 void ur_log(const fp_transport *t, fp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void ur_apply_socket_buffers(const fp_transport *t, int fd);
-fp_status ur_errno_status(int err);
-int64_t ur_now_ms(void);
 /* Why io_uring set-up failed with -err, and what to do about it. */
 void ur_explain_setup_error(int err, const char *what, char *why, size_t why_len);
 

@@ -22,29 +22,6 @@
 
 #define UR_ACCEPT_PAUSE_MS 100
 
-/* A bound, listening, blocking SO_REUSEPORT socket; -errno on failure.
- * Blocking: the ring does the waiting, and never returns EAGAIN for it. */
-static int open_listen_socket(const fp_transport *t, const fp_addr *addr, int backlog)
-{
-    struct sockaddr_storage ss;
-    socklen_t len;
-    if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return -EAFNOSUPPORT;
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) goto fail;
-    if (ss.ss_family == AF_INET6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    ur_apply_socket_buffers(t, fd);
-    if (bind(fd, (struct sockaddr *)&ss, len) < 0) goto fail;
-    if (listen(fd, backlog) < 0) goto fail;
-    return fd;
-fail:;
-    int err = errno;
-    close(fd);
-    return -err;
-}
-
 fp_status ur_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
                     fp_tlistener **out, char *err, size_t err_len)
 {
@@ -55,10 +32,10 @@ fp_status ur_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *
     if (opts && opts->struct_size >= offsetof(fp_listen_opts, backlog) + sizeof(int) &&
         opts->backlog > 0)
         backlog = opts->backlog;
-    int fd = open_listen_socket(t, addr, backlog);
+    int fd = fpt_listen_socket(addr, backlog, 0, t->set.sndbuf, t->set.rcvbuf);
     if (fd < 0) {
         if (err_len) snprintf(err, err_len, "uring: cannot listen on %s: %s", where, strerror(-fd));
-        return ur_errno_status(-fd);
+        return fpt_errno_status(-fd);
     }
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -66,7 +43,7 @@ fp_status ur_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *
         int e = errno;
         close(fd);
         if (err_len) snprintf(err, err_len, "uring: getsockname on %s: %s", where, strerror(e));
-        return ur_errno_status(e);
+        return fpt_errno_status(e);
     }
     fp_tlistener *l = calloc(1, sizeof(*l));
     if (!l) {
@@ -118,7 +95,7 @@ static void pause_acceptor(fp_tworker *w, ur_acceptor *a)
 {
     if (a->paused) return;
     a->paused = true;
-    a->resume_at_ms = ur_now_ms() + UR_ACCEPT_PAUSE_MS;
+    a->resume_at_ms = fpt_now_ms() + UR_ACCEPT_PAUSE_MS;
     w->paused_acceptors++;
 }
 
@@ -130,13 +107,13 @@ fp_status ur_accept_start(fp_tworker *w, fp_tlistener *l)
         if (!w->acceptors[i].in_use) a = &w->acceptors[i];
     if (!a) return FP_ELIMIT;
     int fd = atomic_exchange(&l->spare_fd, -1);
-    if (fd < 0) fd = open_listen_socket(w->t, &l->addr, l->backlog);
+    if (fd < 0) fd = fpt_listen_socket(&l->addr, l->backlog, 0, w->t->set.sndbuf, w->t->set.rcvbuf);
     if (fd < 0) {
         char where[64];
         fpt_addr_format(&l->addr, where, sizeof(where));
         ur_log(w->t, FP_LOG_ERROR, "uring: worker %u cannot listen on %s: %s", w->index, where,
                strerror(-fd));
-        return ur_errno_status(-fd);
+        return fpt_errno_status(-fd);
     }
     uint32_t gen = a->gen + 1;
     memset(a, 0, sizeof(*a));
@@ -237,7 +214,7 @@ int ur_accept_complete(fp_tworker *w, uint64_t ud, int res, unsigned flags)
 int ur_accept_timeout(fp_tworker *w, int timeout_ms)
 {
     if (!w->paused_acceptors) return timeout_ms;
-    int64_t now = ur_now_ms();
+    int64_t now = fpt_now_ms();
     for (unsigned i = 0; i < UR_MAX_ACCEPTORS; i++) {
         const ur_acceptor *a = &w->acceptors[i];
         if (!a->in_use || !a->paused) continue;
@@ -251,7 +228,7 @@ int ur_accept_timeout(fp_tworker *w, int timeout_ms)
 int ur_accept_resume_due(fp_tworker *w)
 {
     if (!w->paused_acceptors) return 0;
-    int64_t now = ur_now_ms();
+    int64_t now = fpt_now_ms();
     for (unsigned i = 0; i < UR_MAX_ACCEPTORS; i++) {
         ur_acceptor *a = &w->acceptors[i];
         if (!a->in_use || !a->paused || a->resume_at_ms > now) continue;

@@ -203,10 +203,10 @@ int ur_recv_complete(fp_tconn *c, int res, unsigned flags)
                        w->index);
                 break;
             }
-            if (c->state != UR_CONN_CLOSING) ur_conn_fail(c, ur_errno_status(-res));
+            if (c->state != UR_CONN_CLOSING) ur_conn_fail(c, fpt_errno_status(-res));
             break;
         default:
-            if (c->state != UR_CONN_CLOSING) ur_conn_fail(c, ur_errno_status(-res));
+            if (c->state != UR_CONN_CLOSING) ur_conn_fail(c, fpt_errno_status(-res));
             break;
         }
     }

@@ -188,7 +188,7 @@ void ur_send_complete(fp_tconn *c, int res)
             if (!fpt_linked(&c->dirty_link)) fpt_list_push_back(&w->dirty, &c->dirty_link);
             return;
         }
-        ur_conn_fail(c, ur_errno_status(-res));
+        ur_conn_fail(c, fpt_errno_status(-res));
         return;
     }
     size_t before = c->queued;

@@ -95,7 +95,7 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
         ur_bufring_free(&w->br, &w->ring);
         io_uring_queue_exit(&w->ring);
         free(w);
-        return ur_errno_status(e);
+        return fpt_errno_status(e);
     }
     arm_wake(w);
     ur_submit(w);
