@@ -227,6 +227,8 @@ START_TEST(test_tiny_completion_queue_loses_no_reply)
            (unsigned long long)th_stat(&e, "completions"),
            (unsigned long long)th_stat(&e, "completion_batch_max"));
     ck_assert_uint_le(th_stat(&e, "completion_batch_max"), 256);
+    /* the point of the test: the overflow path really ran */
+    ck_assert_uint_gt(th_stat(&e, "cq_overflow"), 0);
     th_stop(&e);
 }
 END_TEST
