@@ -152,18 +152,15 @@ static fp_status add_builtin(fp_engine *e, const fp_plugin_desc *d, char *err, s
     fp_loaded_plugin *p = &e->plugins[e->n_plugins];
     memset(p, 0, sizeof *p);
     snprintf(p->path, sizeof p->path, "(built in)");
-    if (!d || d->abi_major != FP_PLUGIN_ABI_MAJOR || d->abi_minor > FP_PLUGIN_ABI_MINOR ||
-        d->struct_size < FP_PLUGIN_DESC_MIN_SIZE || !d->name || (d->n_handlers && !d->handlers)) {
-        snprintf(err, err_len, "built-in plugin '%s' has an invalid descriptor",
-                 d && d->name ? d->name : "?");
-        return FP_EABI;
+    if (!d) {
+        snprintf(err, err_len, "built-in plugin %zu is NULL", e->n_plugins);
+        return FP_EINVAL;
     }
-    for (size_t i = 0; i < d->n_handlers; i++)
-        if (!d->handlers[i].fn || (d->handlers[i].packet_id & FP_PACKET_COMPRESSED_BIT)) {
-            snprintf(err, err_len, "built-in plugin '%s': handler for 0x%04x is invalid", d->name,
-                     d->handlers[i].packet_id);
-            return FP_EABI;
-        }
+    char origin[96];
+    snprintf(origin, sizeof origin, "built-in plugin %.60s", d->name ? d->name : "?");
+    fp_status st = fp_plugin_desc_check(d, origin, NULL, err, err_len);
+    if (st != FP_OK)
+        return st;
     p->desc = d;
     e->n_plugins++;
     return FP_OK;

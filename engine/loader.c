@@ -66,63 +66,104 @@ static fp_status resolve_module(const char *kind, const char *dir, const char *n
     return FP_OK;
 }
 
-fp_status fp_transport_load(const char *dir, const char *name, fp_loaded_transport *out, char *err,
-                            size_t err_len)
+/* Resolve, load and call the entry symbol of dir/name; *table is what the
+ * entry returned. Every table starts with abi_major, abi_minor, struct_size. */
+static fp_status open_module(const char *kind, const char *dir, const char *name, fp_list_fn list,
+                             const char *symbol, char *path, size_t path_len, fp_dl **dl_out,
+                             const void **table, char *err, size_t err_len)
 {
-    memset(out, 0, sizeof *out);
-    fp_status st = resolve_module("transport", dir, name, fp_transports_available, out->path,
-                                  sizeof out->path, err, err_len);
+    fp_status st = resolve_module(kind, dir, name, list, path, path_len, err, err_len);
     if (st != FP_OK)
         return st;
     char why[512];
-    fp_dl *dl = fp_dl_open(out->path, why, sizeof why);
+    fp_dl *dl = fp_dl_open(path, why, sizeof why);
     if (!dl) {
-        snprintf(err, err_len, "cannot load transport %s: %s", out->path, why);
+        snprintf(err, err_len, "cannot load %s %s: %s", kind, path, why);
         return FP_ENOTFOUND;
     }
-    fp_transport_entry_fn entry;
-    void *sym = fp_dl_sym(dl, FP_TRANSPORT_ENTRY_SYMBOL);
+    const void *(*entry)(void);
+    void *sym = fp_dl_sym(dl, symbol);
     memcpy(&entry, &sym, sizeof entry);
-    const fp_transport_vtbl *vt = entry ? entry() : NULL;
-    if (!entry || !vt) {
-        snprintf(err, err_len, "%s is not a FastPort transport: %s", out->path,
-                 entry ? "fp_transport_entry returned NULL" : "no symbol fp_transport_entry");
-        goto refuse;
+    *table = entry ? entry() : NULL;
+    if (!*table) {
+        snprintf(err, err_len, "%s is not a FastPort %s: %s%s", path, kind, entry ? "" : "no symbol ",
+                 entry ? "its entry returned NULL" : symbol);
+        fp_dl_close(dl);
+        return FP_EABI;
     }
-    if (vt->abi_major != FP_TRANSPORT_ABI_MAJOR) {
-        snprintf(err, err_len,
-                 "%s was built for transport ABI %u.%u, this engine speaks %u.%u: major versions "
-                 "must match; rebuild it against this SDK",
-                 out->path, vt->abi_major, vt->abi_minor, FP_TRANSPORT_ABI_MAJOR,
-                 FP_TRANSPORT_ABI_MINOR);
-        goto refuse;
+    *dl_out = dl;
+    return FP_OK;
+}
+
+static fp_status check_major(const char *kind, const char *origin, unsigned major, unsigned minor,
+                             unsigned host_major, unsigned host_minor, char *err, size_t err_len)
+{
+    if (major == host_major)
+        return FP_OK;
+    snprintf(err, err_len,
+             "%s was built for %s ABI %u.%u, this engine speaks %u.%u: major versions must match; "
+             "rebuild it against this SDK",
+             origin, kind, major, minor, host_major, host_minor);
+    return FP_EABI;
+}
+
+static fp_status check_name(const char *origin, const char *found, const char *expected, char *err,
+                            size_t err_len)
+{
+    if (!found || (expected && strcmp(found, expected) != 0)) {
+        snprintf(err, err_len, "%s calls itself '%s', expected '%s'; refused", origin,
+                 found ? found : "(null)", expected ? expected : "a name");
+        return FP_EABI;
     }
+    return FP_OK;
+}
+
+static fp_status check_transport_table(const fp_transport_vtbl *vt, const char *origin,
+                                       const char *name, char *err, size_t err_len)
+{
+    fp_status st = check_major("transport", origin, vt->abi_major, vt->abi_minor,
+                               FP_TRANSPORT_ABI_MAJOR, FP_TRANSPORT_ABI_MINOR, err, err_len);
+    if (st != FP_OK)
+        return st;
     if (vt->struct_size < FP_TRANSPORT_VTBL_MIN_SIZE) {
-        snprintf(err, err_len,
-                 "%s: transport table is %u bytes, ABI %u.0 needs at least %zu; refused", out->path,
-                 vt->struct_size, FP_TRANSPORT_ABI_MAJOR, (size_t)FP_TRANSPORT_VTBL_MIN_SIZE);
-        goto refuse;
+        snprintf(err, err_len, "%s: transport table is %u bytes, ABI %u.0 needs at least %zu; refused",
+                 origin, vt->struct_size, FP_TRANSPORT_ABI_MAJOR, (size_t)FP_TRANSPORT_VTBL_MIN_SIZE);
+        return FP_EABI;
     }
-    if (!vt->name || strcmp(vt->name, name) != 0) {
-        snprintf(err, err_len, "%s calls itself '%s', expected '%s'; refused", out->path,
-                 vt->name ? vt->name : "(null)", name);
-        goto refuse;
-    }
+    st = check_name(origin, vt->name, name, err, err_len);
+    if (st != FP_OK)
+        return st;
     if (!vt->probe || !vt->open || !vt->close || !vt->worker_open || !vt->worker_close ||
         !vt->listen || !vt->listener_addr || !vt->accept_start || !vt->accept_stop ||
         !vt->listener_close || !vt->connect || !vt->adopt || !vt->recv_pause ||
         !vt->recv_resume || !vt->tx_reserve || !vt->tx_commit || !vt->tx_cancel ||
         !vt->close_conn || !vt->conn_peer || !vt->flush || !vt->poll || !vt->wake || !vt->stats) {
         snprintf(err, err_len, "%s: transport table lacks a required ABI %u.0 method; refused",
-                 out->path, FP_TRANSPORT_ABI_MAJOR);
-        goto refuse;
+                 origin, FP_TRANSPORT_ABI_MAJOR);
+        return FP_EABI;
+    }
+    return FP_OK;
+}
+
+fp_status fp_transport_load(const char *dir, const char *name, fp_loaded_transport *out, char *err,
+                            size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    fp_dl *dl = NULL;
+    const void *table = NULL;
+    fp_status st = open_module("transport", dir, name, fp_transports_available,
+                               FP_TRANSPORT_ENTRY_SYMBOL, out->path, sizeof out->path, &dl, &table,
+                               err, err_len);
+    if (st != FP_OK)
+        return st;
+    st = check_transport_table(table, out->path, name, err, err_len);
+    if (st != FP_OK) {
+        fp_dl_close(dl);
+        return st;
     }
     out->dl = dl;
-    out->vt = vt;
+    out->vt = table;
     return FP_OK;
-refuse:
-    fp_dl_close(dl);
-    return FP_EABI;
 }
 
 static fp_status try_default_order(const char *dir, fp_loaded_transport *out, char *err,
@@ -185,72 +226,60 @@ void fp_transport_unload(fp_loaded_transport *t)
     t->vt = NULL;
 }
 
+fp_status fp_plugin_desc_check(const fp_plugin_desc *d, const char *origin, const char *name,
+                               char *err, size_t err_len)
+{
+    fp_status st = check_major("plugin", origin, d->abi_major, d->abi_minor, FP_PLUGIN_ABI_MAJOR,
+                               FP_PLUGIN_ABI_MINOR, err, err_len);
+    if (st != FP_OK)
+        return st;
+    if (d->abi_minor > FP_PLUGIN_ABI_MINOR) {
+        snprintf(err, err_len, "%s needs plugin ABI %u.%u, this engine provides %u.%u; upgrade the engine",
+                 origin, d->abi_major, d->abi_minor, FP_PLUGIN_ABI_MAJOR, FP_PLUGIN_ABI_MINOR);
+        return FP_EABI;
+    }
+    if (d->struct_size < FP_PLUGIN_DESC_MIN_SIZE) {
+        snprintf(err, err_len, "%s: plugin descriptor is %u bytes, ABI %u.0 needs at least %zu; refused",
+                 origin, d->struct_size, FP_PLUGIN_ABI_MAJOR, (size_t)FP_PLUGIN_DESC_MIN_SIZE);
+        return FP_EABI;
+    }
+    st = check_name(origin, d->name, name, err, err_len);
+    if (st != FP_OK)
+        return st;
+    if (d->n_handlers && !d->handlers) {
+        snprintf(err, err_len, "%s: %zu handlers declared but the table is NULL; refused", origin,
+                 d->n_handlers);
+        return FP_EABI;
+    }
+    for (size_t i = 0; i < d->n_handlers; i++) {
+        if (!d->handlers[i].fn || (d->handlers[i].packet_id & FP_PACKET_COMPRESSED_BIT)) {
+            snprintf(err, err_len, "%s: handler %zu for packet id 0x%04x is %s; refused", origin, i,
+                     d->handlers[i].packet_id,
+                     d->handlers[i].fn ? "invalid (bit 0x4000 marks compression)" : "NULL");
+            return FP_EABI;
+        }
+    }
+    return FP_OK;
+}
+
 fp_status fp_plugin_load(const char *dir, const char *name, fp_loaded_plugin *out, char *err,
                          size_t err_len)
 {
     memset(out, 0, sizeof *out);
-    fp_status st = resolve_module("plugin", dir, name, fp_plugins_available, out->path,
-                                  sizeof out->path, err, err_len);
+    fp_dl *dl = NULL;
+    const void *table = NULL;
+    fp_status st = open_module("plugin", dir, name, fp_plugins_available, FP_PLUGIN_ENTRY_SYMBOL,
+                               out->path, sizeof out->path, &dl, &table, err, err_len);
     if (st != FP_OK)
         return st;
-    char why[512];
-    fp_dl *dl = fp_dl_open(out->path, why, sizeof why);
-    if (!dl) {
-        snprintf(err, err_len, "cannot load plugin %s: %s", out->path, why);
-        return FP_ENOTFOUND;
-    }
-    fp_plugin_entry_fn entry;
-    void *sym = fp_dl_sym(dl, FP_PLUGIN_ENTRY_SYMBOL);
-    memcpy(&entry, &sym, sizeof entry);
-    const fp_plugin_desc *d = entry ? entry() : NULL;
-    if (!entry || !d) {
-        snprintf(err, err_len, "%s is not a FastPort plugin: %s", out->path,
-                 entry ? "fp_plugin_entry returned NULL" : "no symbol fp_plugin_entry");
-        goto refuse;
-    }
-    if (d->abi_major != FP_PLUGIN_ABI_MAJOR) {
-        snprintf(err, err_len,
-                 "%s was built for plugin ABI %u.%u, this engine speaks %u.%u: major versions must "
-                 "match; rebuild it against this SDK",
-                 out->path, d->abi_major, d->abi_minor, FP_PLUGIN_ABI_MAJOR, FP_PLUGIN_ABI_MINOR);
-        goto refuse;
-    }
-    if (d->abi_minor > FP_PLUGIN_ABI_MINOR) {
-        snprintf(err, err_len,
-                 "%s needs plugin ABI %u.%u, this engine provides %u.%u; upgrade the engine",
-                 out->path, d->abi_major, d->abi_minor, FP_PLUGIN_ABI_MAJOR, FP_PLUGIN_ABI_MINOR);
-        goto refuse;
-    }
-    if (d->struct_size < FP_PLUGIN_DESC_MIN_SIZE) {
-        snprintf(err, err_len, "%s: plugin descriptor is %u bytes, ABI %u.0 needs at least %zu; refused",
-                 out->path, d->struct_size, FP_PLUGIN_ABI_MAJOR, (size_t)FP_PLUGIN_DESC_MIN_SIZE);
-        goto refuse;
-    }
-    if (!d->name || strcmp(d->name, name) != 0) {
-        snprintf(err, err_len, "%s calls itself '%s', expected '%s'; refused", out->path,
-                 d->name ? d->name : "(null)", name);
-        goto refuse;
-    }
-    if (d->n_handlers && !d->handlers) {
-        snprintf(err, err_len, "%s: %zu handlers declared but the table is NULL; refused", out->path,
-                 d->n_handlers);
-        goto refuse;
-    }
-    for (size_t i = 0; i < d->n_handlers; i++) {
-        if (!d->handlers[i].fn || (d->handlers[i].packet_id & FP_PACKET_COMPRESSED_BIT)) {
-            snprintf(err, err_len,
-                     "%s: handler %zu for packet id 0x%04x is %s; refused", out->path, i,
-                     d->handlers[i].packet_id,
-                     d->handlers[i].fn ? "invalid (bit 0x4000 marks compression)" : "NULL");
-            goto refuse;
-        }
+    st = fp_plugin_desc_check(table, out->path, name, err, err_len);
+    if (st != FP_OK) {
+        fp_dl_close(dl);
+        return st;
     }
     out->dl = dl;
-    out->desc = d;
+    out->desc = table;
     return FP_OK;
-refuse:
-    fp_dl_close(dl);
-    return FP_EABI;
 }
 
 void fp_plugin_unload(fp_loaded_plugin *p)

@@ -43,4 +43,10 @@ fp_status fp_plugin_load(const char *dir, const char *name, fp_loaded_plugin *ou
 
 void fp_plugin_unload(fp_loaded_plugin *p);
 
+/* The descriptor checks every plugin passes, loaded or built in: ABI
+ * major, minor, size, name (`name` NULL: any), handler table. `origin`
+ * names it in the message (its path, or "built-in plugin NAME"). */
+fp_status fp_plugin_desc_check(const fp_plugin_desc *d, const char *origin, const char *name,
+                               char *err, size_t err_len);
+
 #endif
