@@ -2,21 +2,27 @@
 # Echo throughput per transport, on loopback, with the server on CPU 0 and
 # the load client on CPU 1. Builds nothing: point it at a build directory.
 #
-#   benchmarks/run-echo.sh [--duration=SEC] [--warmup=SEC] [--transports=A,B]
-#                          [--workloads=SxDxP,...] BUILD_DIR
+#   benchmarks/run-echo.sh [--duration=SEC] [--warmup=SEC] [--runs=N]
+#                          [--transports=A,B] [--workloads=SxDxP,...] BUILD_DIR
 #
 # Workloads are sessions x in flight x payload bytes (default
 # 100x16x64,1000x4x64,100x4x4096,50x2x16384). For each workload, each
 # transport found in BUILD_DIR/lib/fastport/transports (or the listed ones)
 # in turn gets a fresh fastport-server --transport=T --plugin=echo
-# --workers=1 on a free 127.0.0.1 port and one fp-echo-load run; the table
-# gives msgs/s, server CPU per message, kernel calls per message
+# --workers=1 on a free 127.0.0.1 port and one fp-echo-load run, --runs
+# times, interleaved (A B, B A, A B ...), because a shared host drifts by tens of
+# percent between runs of the same configuration. The table gives medians
+# (min-max) of msgs/s and server CPU per message, kernel calls per message
 # (io_uring_enter calls, or epoll_wait + read + send calls) and completions
-# per batch, from the server's own counters.
+# per batch from the server's own counters, and against the first transport
+# the median of the per-round CPU ratios with the rounds it was at or below.
+# Every run is also written to --raw=FILE when given.
 set -euo pipefail
 
-duration=10
-warmup=2
+duration=5
+warmup=1
+runs=5
+raw=""
 transports=""
 workloads="100x16x64,1000x4x64,100x4x4096,50x2x16384"
 build=""
@@ -24,10 +30,12 @@ for arg in "$@"; do
     case "${arg}" in
     --duration=*) duration="${arg#*=}" ;;
     --warmup=*) warmup="${arg#*=}" ;;
+    --runs=*) runs="${arg#*=}" ;;
+    --raw=*) raw="${arg#*=}" ;;
     --transports=*) transports="${arg#*=}" ;;
     --workloads=*) workloads="${arg#*=}" ;;
     --help)
-        sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     -*)
@@ -38,9 +46,10 @@ for arg in "$@"; do
     esac
 done
 if [[ -z "${build}" ]]; then
-    echo "usage: run-echo.sh [--duration=SEC] [--warmup=SEC] [--transports=A,B] [--workloads=SxDxP,...] BUILD_DIR" >&2
+    echo "usage: run-echo.sh [--duration=SEC] [--warmup=SEC] [--runs=N] [--transports=A,B] [--workloads=SxDxP,...] [--raw=FILE] BUILD_DIR" >&2
     exit 2
 fi
+[[ "${runs}" =~ ^[1-9][0-9]*$ ]] || { echo "run-echo.sh: --runs must be a positive integer, got '${runs}'" >&2; exit 2; }
 server_bin="${build}/bin/fastport-server"
 load_bin="${build}/bin/fp-echo-load"
 for bin in "${server_bin}" "${load_bin}"; do
@@ -97,28 +106,40 @@ start_server() {
     return 1
 }
 
-rows=()
 status=0
+results="${work}/results" # transport workload round msgs/s cpu calls/msg completions/batch
+: >"${results}"
 IFS=',' read -r -a transport_list <<<"${transports}"
 IFS=',' read -r -a workload_list <<<"${workloads}"
-# Interleaved: every transport runs a workload before the next workload
+# Interleaved: every transport runs a workload before the next round
 # starts, each on a fresh server so its transport counters are its own.
 for workload in "${workload_list[@]}"; do
     IFS='x' read -r sessions depth payload <<<"${workload}"
     name="${sessions}x${depth}x${payload}B"
-    for transport in "${transport_list[@]}"; do
-        if ! start_server "${transport}"; then
-            echo "run-echo.sh: ${transport}: server did not start: $(tail -n 1 "${work}/server.err")" >&2
-            rows+=("${transport}|${name}|unavailable|-|-|-")
-            stop_server
-            status=1
-            continue
+    for ((round = 1; round <= runs; round++)); do
+        order=("${transport_list[@]}")
+        if ((round % 2 == 0)); then # A B, B A, A B ...: drift falls on both sides
+            order=()
+            for ((i = ${#transport_list[@]} - 1; i >= 0; i--)); do order+=("${transport_list[i]}"); done
         fi
-        if "${client_cpu[@]}" "${load_bin}" --connect="127.0.0.1:${port}" --sessions="${sessions}" \
-            --depth="${depth}" --payload="${payload}" --duration="${duration}" --warmup="${warmup}" \
-            --server-pid="${server_pid}" --csv >"${work}/load.out" 2>"${work}/load.err"; then
+        for transport in "${order[@]}"; do
+            if ! start_server "${transport}"; then
+                echo "run-echo.sh: ${transport}: server did not start: $(tail -n 1 "${work}/server.err")" >&2
+                stop_server
+                status=1
+                continue
+            fi
+            if ! "${client_cpu[@]}" "${load_bin}" --connect="127.0.0.1:${port}" --sessions="${sessions}" \
+                --depth="${depth}" --payload="${payload}" --duration="${duration}" --warmup="${warmup}" \
+                --server-pid="${server_pid}" --csv >"${work}/load.out" 2>"${work}/load.err"; then
+                echo "run-echo.sh: ${transport} ${name}: fp-echo-load failed:" >&2
+                cat "${work}/load.err" >&2
+                status=1
+                stop_server
+                continue
+            fi
             IFS=',' read -r _ _ _ _ _ rate _ _ cpu <<<"$(tail -n 1 "${work}/load.out")"
-            head -n 1 "${work}/load.out" >&2
+            echo "${transport} ${name} run ${round}/${runs}: $(head -n 1 "${work}/load.out")" >&2
             stop_server
             f="${work}/server.err"
             msgs="$(stat tx_packets "$f")"
@@ -129,21 +150,51 @@ for workload in "${workload_list[@]}"; do
                     -v c="$(stat transport.sends "$f")" 'BEGIN { print a + b + c }')"
             fi
             per_batch="$(ratio "$(stat transport.completions "$f")" "$(stat transport.completion_batches "$f")")"
-            rows+=("${transport}|${name}|${rate}|${cpu:--}|$(ratio "${enters}" "${msgs}")|${per_batch}")
-        else
-            echo "run-echo.sh: ${transport} ${name}: fp-echo-load failed:" >&2
-            cat "${work}/load.err" >&2
-            rows+=("${transport}|${name}|failed|-|-|-")
-            status=1
-            stop_server
-        fi
+            echo "${transport} ${name} ${round} ${rate} ${cpu:--} $(ratio "${enters}" "${msgs}") ${per_batch}" >>"${results}"
+        done
     done
 done
+[[ -n "${raw}" ]] && cp "${results}" "${raw}"
 
-printf '%-10s %-14s %12s %18s %16s %18s\n' transport workload msgs/s "server CPU us/msg" \
-    "kernel calls/msg" "completions/batch"
-for row in "${rows[@]}"; do
-    IFS='|' read -r t w r c k b <<<"${row}"
-    printf '%-10s %-14s %12s %18s %16s %18s\n' "${t}" "${w}" "${r}" "${c}" "${k}" "${b}"
-done
+# Medians per (transport, workload); ratios per round against the first transport.
+awk -v base="${transport_list[0]}" '
+function median(list,    n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    if (n == 0) return "-"
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function lo(list,    n, a, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2; i <= n; i++) if (a[i] + 0 < m + 0) m = a[i]; return m }
+function hi(list,    n, a, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2; i <= n; i++) if (a[i] + 0 > m + 0) m = a[i]; return m }
+{
+    key = $1 SUBSEP $2
+    if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+    rate[key] = rate[key] " " $4; cpu[key] = cpu[key] " " $5
+    if ($6 != "-") calls[key] = calls[key] " " $6
+    if ($7 != "-") batch[key] = batch[key] " " $7
+    at[$1, $2, $3] = $5
+    rounds[$2] = rounds[$2] > $3 ? rounds[$2] : $3
+}
+END {
+    printf "%-9s %-13s %26s %26s %11s %12s %18s\n", "transport", "workload", "msgs/s median (min-max)",
+        "CPU us/msg median (min-max)", "calls/msg", "compl/batch", "CPU vs " base
+    for (i = 1; i <= n; i++) {
+        split(order[i], k, SUBSEP); t = k[1]; w = k[2]
+        vs = "-"
+        if (t != base) {
+            list = ""; wins = 0; m = 0
+            for (r = 1; r <= rounds[w]; r++)
+                if (((t, w, r) in at) && ((base, w, r) in at) && at[base, w, r] > 0) {
+                    q = at[t, w, r] / at[base, w, r]; list = list " " q; m++
+                    if (q <= 1) wins++
+                }
+            if (m) vs = sprintf("%.3f (%d/%d at or below)", median(list), wins, m)
+        }
+        printf "%-9s %-13s %26s %26s %11s %12s %18s\n", t, w,
+            sprintf("%d (%d-%d)", median(rate[order[i]]), lo(rate[order[i]]), hi(rate[order[i]])),
+            sprintf("%.3f (%.3f-%.3f)", median(cpu[order[i]]), lo(cpu[order[i]]), hi(cpu[order[i]])),
+            (order[i] in calls) ? sprintf("%.3f", median(calls[order[i]])) : "-",
+            (order[i] in batch) ? sprintf("%.2f", median(batch[order[i]])) : "-", vs
+    }
+}' "${results}"
 exit "${status}"

@@ -103,6 +103,60 @@ START_TEST(test_pool_released_slices_are_reused)
 }
 END_TEST
 
+/* Random takes and releases on a 200-slot region (several bitmap words,
+ * the last one partial) against a model: a take succeeds exactly when the
+ * model has a run that long, returns the model's first such run, and no
+ * two live chunks overlap. */
+START_TEST(test_pool_run_search_matches_a_model)
+{
+    enum { SLOTS = 200 };
+    ring_up();
+    ur_pool p;
+    ur_pool_init(&p, 512, SLOTS * 512, SLOTS * 512);
+    ur_pool_attach(&p, &ring);
+    bool used[SLOTS] = {0};
+    ur_chunk *live[SLOTS] = {0};
+    unsigned n_live = 0;
+    unsigned seed = 12345;
+    for (int step = 0; step < 20000; step++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned pick = (seed >> 16) % 100;
+        if (pick < 55 || n_live == 0) {
+            uint32_t want = 1 + (seed >> 8) % (pick < 5 ? 130 : 9);
+            uint32_t expect = UINT32_MAX, run = 0;
+            for (uint32_t i = 0; i < SLOTS && expect == UINT32_MAX; i++) {
+                run = used[i] ? 0 : run + 1;
+                if (run == want) expect = i + 1 - want;
+            }
+            ur_chunk *ch = NULL;
+            fp_status st = ur_pool_take(&p, &ring, (size_t)want * 512, &ch);
+            if (expect == UINT32_MAX) {
+                ck_assert_int_eq(st, FP_EAGAIN);
+                continue;
+            }
+            ck_assert_int_eq(st, FP_OK);
+            ck_assert_uint_eq(ch->first_slot, expect);
+            ck_assert_uint_eq(ch->n_slots, want);
+            for (uint32_t i = expect; i < expect + want; i++) {
+                ck_assert(!used[i]);
+                used[i] = true;
+            }
+            live[n_live++] = ch;
+        } else {
+            unsigned k = (seed >> 4) % n_live;
+            ur_chunk *ch = live[k];
+            for (uint32_t i = ch->first_slot; i < ch->first_slot + ch->n_slots; i++) used[i] = false;
+            ur_pool_release(&p, ch);
+            live[k] = live[--n_live];
+        }
+    }
+    while (n_live) ur_pool_release(&p, live[--n_live]);
+    ck_assert_uint_eq(p.allocated, 0);
+    ur_pool_free(&p);
+    ring_down();
+}
+END_TEST
+
 START_TEST(test_pool_growth_registers_a_new_region_with_a_new_id)
 {
     ring_up();
@@ -308,6 +362,7 @@ int main(void)
     tcase_add_test(unit, test_pool_exhausts_at_its_cap_and_says_eagain);
     tcase_add_test(unit, test_pool_released_slices_are_reused);
     tcase_add_test(unit, test_pool_growth_registers_a_new_region_with_a_new_id);
+    tcase_add_test(unit, test_pool_run_search_matches_a_model);
     suite_add_tcase(s, unit);
     TCase *so = tcase_create("transport");
     tcase_set_timeout(so, 120);

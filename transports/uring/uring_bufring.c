@@ -161,6 +161,7 @@ void ur_bufring_grow(ur_bufring *br)
     if (br->target < cap) {
         br->target *= 2;
         if (br->target > cap) br->target = cap;
+        if (br->target > br->target_max) br->target_max = br->target;
     }
     top_up(br);
 }

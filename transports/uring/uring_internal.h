@@ -132,6 +132,7 @@ typedef struct ur_bufring {
     uint32_t stack_len;
     uint32_t in_ring;
     uint32_t target;
+    uint32_t target_max; /* high-water of target */
     uint32_t calm;      /* recycles since the last ENOBUFS */
     uint32_t avg_fill;  /* running mean of bytes written per buffer */
     uint32_t window_recycles, window_enobufs; /* ENOBUFS pressure, per window */
@@ -247,6 +248,7 @@ struct fp_tworker {
     const fp_transport_events *ev;
     struct io_uring ring;
     bool ring_ready;
+    bool ring_fd_registered;
     unsigned setup_flags;
     int wakefd;
     uint64_t wake_value;

@@ -49,8 +49,6 @@ void ur_pool_free(ur_pool *p)
 
 uint64_t ur_pool_capacity(const ur_pool *p) { return (uint64_t)p->n_regions * p->region_bytes; }
 
-static bool slot_free(const ur_region *r, uint32_t i) { return (r->free_bits[i / 64] >> (i % 64)) & 1u; }
-
 static void mark(ur_region *r, uint32_t first, uint32_t n, bool free_now)
 {
     for (uint32_t i = first; i < first + n; i++) {
@@ -62,21 +60,29 @@ static void mark(ur_region *r, uint32_t first, uint32_t n, bool free_now)
     }
 }
 
-/* First run of `n` free slots, or UINT32_MAX. */
+/* First run of `n` free slots, or UINT32_MAX; steps over whole runs of
+ * free or used slots at a time. */
 static uint32_t find_run(const ur_region *r, uint32_t n)
 {
-    uint32_t run = 0;
-    for (uint32_t i = 0; i < r->n_slots; i++) {
-        if ((i % 64) == 0 && r->free_bits[i / 64] == 0) {
-            run = 0;
-            i += 63;
-            continue;
-        }
-        if (slot_free(r, i)) {
-            if (++run == n) return i + 1 - n;
+    uint32_t run = 0, start = 0;
+    for (uint32_t i = 0; i < r->n_slots;) {
+        uint32_t bit = i % 64;
+        uint64_t rest = r->free_bits[i / 64] >> bit;
+        uint32_t left = 64 - bit;
+        if (left > r->n_slots - i) left = r->n_slots - i;
+        uint32_t len;
+        if (rest & 1u) {
+            len = ~rest ? (uint32_t)__builtin_ctzll(~rest) : 64;
+            if (len > left) len = left;
+            if (run == 0) start = i;
+            run += len;
+            if (run >= n) return start;
         } else {
+            len = rest ? (uint32_t)__builtin_ctzll(rest) : left;
+            if (len > left) len = left;
             run = 0;
         }
+        i += len;
     }
     return UINT32_MAX;
 }

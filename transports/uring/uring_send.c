@@ -4,9 +4,9 @@
  *
  * Each connection queues committed bytes in a chain of chunks from the
  * worker's pool; reservations append to the last chunk while it has room.
- * flush() prepares one SENDMSG per dirty connection that has none in
- * flight (iovecs over the whole chain) and submits them all with one
- * io_uring_enter. A completion releases what the kernel took, reports
+ * flush() prepares one send per dirty connection that has none in
+ * flight (a SEND for one run of bytes, else a SENDMSG with iovecs over the
+ * whole chain) and submits them all with one io_uring_enter. A completion releases what the kernel took, reports
  * on_sent and queues the remainder (short send) for the next flush.
  */
 #include <errno.h>
@@ -135,25 +135,29 @@ static void chain_consume(fp_tconn *c, size_t n)
     }
 }
 
-void ur_conn_send(fp_tconn *c)
+/* The common case, one run of queued bytes, is a plain SEND: no msghdr for
+ * the kernel to copy in and no iovec to import. */
+static const ur_chunk *lone_chunk(const fp_tconn *c)
+{
+    const ur_chunk *found = NULL;
+    for (const ur_chunk *ch = c->head; ch; ch = ch->next) {
+        if (ch->end == ch->start) continue;
+        if (found) return NULL;
+        found = ch;
+    }
+    return found;
+}
+
+/* The iovecs over the whole chain, in a message the worker lends the
+ * connection until the send completes; NULL when out of memory. */
+static ur_txmsg *build_txmsg(fp_tconn *c)
 {
     fp_tworker *w = c->w;
-    if (c->state != UR_CONN_OPEN && c->state != UR_CONN_DRAINING) return;
-    if (c->send_inflight || c->queued == 0) return;
     ur_txmsg *tx = w->free_txmsgs;
     if (tx)
         w->free_txmsgs = tx->next;
-    else if (!(tx = malloc(sizeof(*tx)))) {
-        fpt_list_push_back(&w->dirty, &c->dirty_link); /* next flush */
-        return;
-    }
-    struct io_uring_sqe *sqe = ur_sqe(w);
-    if (!sqe) {
-        tx->next = w->free_txmsgs;
-        w->free_txmsgs = tx;
-        fpt_list_push_back(&w->dirty, &c->dirty_link);
-        return;
-    }
+    else if (!(tx = malloc(sizeof(*tx))))
+        return NULL;
     int n_iov = 0;
     for (ur_chunk *ch = c->head; ch && n_iov < UR_IOV_MAX; ch = ch->next) {
         if (ch->end == ch->start) continue;
@@ -164,8 +168,34 @@ void ur_conn_send(fp_tconn *c)
     memset(&tx->msg, 0, sizeof(tx->msg));
     tx->msg.msg_iov = tx->iov;
     tx->msg.msg_iovlen = (size_t)n_iov;
-    c->tx = tx;
-    io_uring_prep_sendmsg(sqe, c->fd, &tx->msg, MSG_NOSIGNAL);
+    return tx;
+}
+
+static void give_back_txmsg(fp_tworker *w, ur_txmsg *tx)
+{
+    tx->next = w->free_txmsgs;
+    w->free_txmsgs = tx;
+}
+
+void ur_conn_send(fp_tconn *c)
+{
+    fp_tworker *w = c->w;
+    if (c->state != UR_CONN_OPEN && c->state != UR_CONN_DRAINING) return;
+    if (c->send_inflight || c->queued == 0) return;
+    const ur_chunk *lone = lone_chunk(c);
+    ur_txmsg *tx = lone ? NULL : build_txmsg(c);
+    struct io_uring_sqe *sqe = (lone || tx) ? ur_sqe(w) : NULL;
+    if (!sqe) {
+        if (tx) give_back_txmsg(w, tx);
+        fpt_list_push_back(&w->dirty, &c->dirty_link); /* next flush */
+        return;
+    }
+    if (lone) {
+        io_uring_prep_send(sqe, c->fd, lone->data + lone->start, lone->end - lone->start, MSG_NOSIGNAL);
+    } else {
+        c->tx = tx;
+        io_uring_prep_sendmsg(sqe, c->fd, &tx->msg, MSG_NOSIGNAL);
+    }
     io_uring_sqe_set_data64(sqe, ur_ud(UR_OP_SEND, c->slot, c->gen));
     c->send_inflight = true;
     c->ops++;
@@ -178,8 +208,7 @@ void ur_send_complete(fp_tconn *c, int res)
     fp_tworker *w = c->w;
     c->send_inflight = false;
     if (c->tx) {
-        c->tx->next = w->free_txmsgs;
-        w->free_txmsgs = c->tx;
+        give_back_txmsg(w, c->tx);
         c->tx = NULL;
     }
     if (c->state != UR_CONN_OPEN && c->state != UR_CONN_DRAINING) return;

@@ -79,6 +79,9 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
         return FP_ENOTSUP;
     }
     w->ring_ready = true;
+    /* io_uring_enter by a registered index skips the fd lookup and its
+     * reference count on every call; the ring works the same without. */
+    w->ring_fd_registered = io_uring_register_ring_fd(&w->ring) == 1;
     r = ur_bufring_init(&w->br, &w->ring, (uint32_t)s->recv_buf_size, (uint32_t)s->recv_buf_count, 0);
     if (r < 0) {
         ur_explain_setup_error(-r, "registering the receive buffer ring", why, sizeof(why));
@@ -351,6 +354,8 @@ void ur_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)
     emit(ctx, "read_bytes", s->recv_bytes);
     emit(ctx, "recv_arms", s->recv_arms);
     emit(ctx, "enobufs", s->enobufs);
+    emit(ctx, "recv_buf_target", w->br.target);
+    emit(ctx, "recv_buf_target_max", w->br.target_max);
     emit(ctx, "cq_overflow", s->cq_overflow);
     emit(ctx, "submit_busy", s->submit_busy);
     emit(ctx, "stale_completions", s->stale_completions);
@@ -372,4 +377,5 @@ void ur_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)
     emit(ctx, "pool_register_failures", p->register_failures);
     emit(ctx, "pool_exhausted", p->exhaustions);
     emit(ctx, "defer_taskrun", (w->setup_flags & IORING_SETUP_DEFER_TASKRUN) ? 1 : 0);
+    emit(ctx, "ring_fd_registered", w->ring_fd_registered ? 1 : 0);
 }
