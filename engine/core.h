@@ -103,6 +103,9 @@ struct fp_worker {
     fp_mailbox *mailbox;
     fp_timer_heap *timers;
     fp_codec *codec;
+    /* what the transport's current on_recv delivers (NULL outside one):
+     * frames sent back unchanged from here may be lent, not copied */
+    const uint8_t *rx_data, *rx_end;
     fp_counters counters;
 
     /* session table: slots[] of stable pointers, free list through next_free */

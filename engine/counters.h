@@ -26,6 +26,7 @@
     X(rx_packets, SUM)             \
     X(tx_packets, SUM)             \
     X(tx_compressed, SUM)          \
+    X(tx_lent, SUM)                \
     X(send_queue_full, SUM)        \
     X(transport_full, SUM)         \
     X(recv_paused, SUM)            \

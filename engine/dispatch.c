@@ -292,7 +292,10 @@ static void on_recv(void *conn_user, const uint8_t *data, size_t len)
     s->rx_bytes += len;
     s->last_recv_ns = fp_now_ns();
     fp_count_add(&w->counters, FP_C_rx_bytes, len);
+    w->rx_data = data;
+    w->rx_end = data + len;
     fp_status st = fp_framer_feed(&s->framer, data, len, w->engine->cfg.max_packet, dispatch_frame, s);
+    w->rx_data = w->rx_end = NULL;
     if (st == FP_OK) {
         pause_if_backlogged(s);
         return;
@@ -395,9 +398,8 @@ static fp_status reserve(fp_session *s, size_t frame_len, fp_span *span)
     return st;
 }
 
-static void commit(fp_session *s, fp_span *span, size_t frame_len)
+static void count_queued(fp_session *s, size_t frame_len)
 {
-    vt_of(s)->tx_commit(s->conn, span, frame_len);
     s->queued_bytes += frame_len;
     s->tx_bytes += frame_len;
     s->tx_packets++;
@@ -407,6 +409,12 @@ static void commit(fp_session *s, fp_span *span, size_t frame_len)
     fp_count_max(c, FP_C_queued_bytes_max, s->queued_bytes);
 }
 
+static void commit(fp_session *s, fp_span *span, size_t frame_len)
+{
+    vt_of(s)->tx_commit(s->conn, span, frame_len);
+    count_queued(s, frame_len);
+}
+
 static int should_compress(const fp_engine *e, size_t len, uint32_t flags)
 {
     if ((flags & FP_SEND_NO_COMPRESS) || len < 2)
@@ -414,6 +422,29 @@ static int should_compress(const fp_engine *e, size_t len, uint32_t flags)
     if (flags & FP_SEND_COMPRESS)
         return 1;
     return e->cfg.compress_threshold && len >= e->cfg.compress_threshold;
+}
+
+/* A frame sent exactly as it arrived (echo, relay, broadcast) still sits,
+ * header and all, in the receive memory being delivered: a transport that
+ * can keep that memory alive sends it from there instead of a copy. */
+static int lend_received(fp_session *s, uint16_t packet_id, const void *payload, size_t len)
+{
+    const fp_worker *w = s->worker;
+    fp_status (*lend)(fp_tconn *, const void *, size_t) = w->engine->transport.tx_lend;
+    if (!lend || !w->rx_data || !len)
+        return 0;
+    uintptr_t at = (uintptr_t)payload;
+    if (at < (uintptr_t)w->rx_data + FP_FRAME_HEADER_SIZE || at + len > (uintptr_t)w->rx_end)
+        return 0;
+    const uint8_t *frame = (const uint8_t *)payload - FP_FRAME_HEADER_SIZE;
+    size_t frame_len = FP_FRAME_HEADER_SIZE + len;
+    uint8_t header[FP_FRAME_HEADER_SIZE];
+    fp_frame_header_write(header, (uint16_t)frame_len, packet_id);
+    if (memcmp(frame, header, sizeof header) != 0 || lend(s->conn, frame, frame_len) != FP_OK)
+        return 0;
+    count_queued(s, frame_len);
+    fp_count_add(counters_of(s), FP_C_tx_lent, 1);
+    return 1;
 }
 
 fp_status fp_session_send(fp_session *s, uint16_t packet_id, const void *payload, size_t len,
@@ -427,6 +458,8 @@ fp_status fp_session_send(fp_session *s, uint16_t packet_id, const void *payload
     fp_status st = admit(s, frame_len);
     if (st != FP_OK)
         return st;
+    if (!should_compress(e, len, flags) && lend_received(s, packet_id, payload, len))
+        return FP_OK;
     fp_span span;
     st = reserve(s, frame_len, &span);
     if (st != FP_OK)

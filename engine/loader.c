@@ -1,6 +1,7 @@
 #include "loader.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,9 @@ fp_status fp_transport_load(const char *dir, const char *name, fp_loaded_transpo
     }
     out->dl = dl;
     out->vt = table;
+    const fp_transport_vtbl *vt = table;
+    if (vt->struct_size >= offsetof(fp_transport_vtbl, tx_lend) + sizeof vt->tx_lend)
+        out->tx_lend = vt->tx_lend;
     return FP_OK;
 }
 

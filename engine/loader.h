@@ -14,6 +14,8 @@
 typedef struct fp_loaded_transport {
     fp_dl *dl;
     const fp_transport_vtbl *vt;
+    /* vt->tx_lend when the table is new enough to have it, else NULL */
+    fp_status (*tx_lend)(fp_tconn *c, const void *data, size_t len);
     char path[PATH_MAX];
 } fp_loaded_transport;
 

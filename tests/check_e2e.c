@@ -238,6 +238,13 @@ START_TEST(echo_1000_sessions_x_1000_frames)
     ck_assert_uint_eq(stat_settles_at(e, "tx_packets", total, SECONDS(10)), total);
     ck_assert_uint_eq(fp_engine_stat(e, "protocol_errors"), 0);
     ck_assert_uint_eq(fp_engine_stat(e, "handler_errors"), 0);
+    /* echo replies are lent where the transport can (tx_lend), copied
+     * otherwise: every engine lend is one transport lend */
+    uint64_t lent = fp_engine_stat(e, "tx_lent");
+    printf("1000 x 1000: %llu of %llu replies sent from receive memory\n", (unsigned long long)lent,
+           (unsigned long long)total);
+    ck_assert_uint_le(lent, total);
+    ck_assert_uint_eq(lent, fp_engine_stat(e, "transport.lends"));
     e2e_client_destroy(c);
     engine_down(e);
 }

@@ -114,6 +114,61 @@ START_TEST(test_accepted_connection_echoes_bytes_exactly)
 }
 END_TEST
 
+/* ABI 1.1 tx_lend is optional: a transport without it is echoed by copy
+ * and must lend nothing; one with it must lend, and lent and copied bytes
+ * interleaved on one connection arrive in commit order. */
+START_TEST(test_lent_and_copied_bytes_echo_in_commit_order)
+{
+    th_env e;
+    th_start(&e, NULL, 0);
+    e.echo_accepted = true;
+    e.lend_accepted = true;
+    th_listen(&e, FP_AF_INET);
+    int fd = th_peer_connect(&e.listen_addr, 0);
+    th_conn *c = th_wait_accepted(&e, 1, WAIT_MS);
+
+    static uint8_t out[300000], back[sizeof(out)];
+    for (size_t i = 0; i < sizeof(out); i++) out[i] = (uint8_t)(i * 13 + (i >> 9));
+    th_peer_write(&e, fd, out, sizeof(out));
+    ck_assert(th_peer_read_exact(&e, fd, back, sizeof(back), WAIT_MS));
+    ck_assert_mem_eq(out, back, sizeof(out));
+    step_for(&e, 5, 1);
+    ck_assert_uint_eq(c->sent, sizeof(out));
+    if (th_tx_lend(&e))
+        ck_assert_uint_gt(c->lent, 0);
+    else
+        ck_assert_uint_eq(c->lent, 0);
+    ck_assert_int_eq(c->closed_count, 0);
+    close(fd);
+    th_stop(&e);
+}
+END_TEST
+
+START_TEST(test_lending_memory_outside_a_delivery_is_refused)
+{
+    th_env e;
+    th_start(&e, NULL, 0);
+    fp_status (*lend)(fp_tconn *, const void *, size_t) = th_tx_lend(&e);
+    if (!lend) {
+        printf("%s: %s has no tx_lend: nothing to refuse\n", __func__, th_transport_name);
+        th_stop(&e);
+        return;
+    }
+    th_listen(&e, FP_AF_INET);
+    int fd = th_peer_connect(&e.listen_addr, 0);
+    th_conn *c = th_wait_accepted(&e, 1, WAIT_MS);
+    static const uint8_t mine[] = "not receive memory";
+    ck_assert_int_eq(lend(c->conn, mine, sizeof(mine)), FP_ENOTSUP);
+    /* nothing was queued: a copied send is the first thing the peer sees */
+    th_send(&e, c, (const uint8_t *)"ok", 2);
+    uint8_t got[2];
+    ck_assert(th_peer_read_exact(&e, fd, got, 2, WAIT_MS));
+    ck_assert_mem_eq(got, "ok", 2);
+    close(fd);
+    th_stop(&e);
+}
+END_TEST
+
 START_TEST(test_many_commits_keep_order_through_partial_writes_to_a_slow_reader)
 {
     const fp_kv opts[] = {{"sndbuf", "8K"}};
@@ -676,6 +731,8 @@ static Suite *contract_suite(const char *name)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_entry_table_names_the_transport_and_fills_every_method);
     tcase_add_test(tc, test_accepted_connection_echoes_bytes_exactly);
+    tcase_add_test(tc, test_lent_and_copied_bytes_echo_in_commit_order);
+    tcase_add_test(tc, test_lending_memory_outside_a_delivery_is_refused);
     tcase_add_test(tc, test_many_commits_keep_order_through_partial_writes_to_a_slow_reader);
     tcase_add_test(tc, test_graceful_close_sends_everything_then_fin_then_one_on_closed);
     tcase_add_test(tc, test_abort_gives_one_on_closed_and_no_callback_after_it);

@@ -298,6 +298,40 @@ START_TEST(test_tiny_buffer_ring_enobufs_loses_no_byte_and_stalls_nothing)
 }
 END_TEST
 
+/* Echo by lending on a 4-buffer ring: at most half the buffers are lent
+ * at once, so with 16 connections receiving together some lends are
+ * refused (and copied); no byte is lost and every lent buffer is back in
+ * use for receiving once the sends complete. */
+START_TEST(test_lending_is_capped_and_every_lent_buffer_comes_back)
+{
+    const fp_kv opts[] = {{"recv_buf_count", "4"}, {"recv_buf_size", "4K"}};
+    th_env e;
+    th_start(&e, opts, 2);
+    e.lend_accepted = true;
+    echo_many(&e, 16, 64 * KIB);
+    for (int i = 0; i < WAIT_MS && th_stat(&e, "recv_bufs_lent") > 0; i++) th_step(&e, 1);
+    printf("lending: %llu lends, %llu refused\n", (unsigned long long)th_stat(&e, "lends"),
+           (unsigned long long)th_stat(&e, "lend_refused"));
+    ck_assert_uint_gt(th_stat(&e, "lends"), 0);
+    ck_assert_uint_gt(th_stat(&e, "lend_refused"), 0);
+    ck_assert_uint_eq(th_stat(&e, "recv_bufs_lent"), 0);
+    th_stop(&e);
+}
+END_TEST
+
+START_TEST(test_lend_off_copies_every_byte)
+{
+    const fp_kv opts[] = {{"lend", "0"}};
+    th_env e;
+    th_start(&e, opts, 1);
+    e.lend_accepted = true;
+    echo_many(&e, 4, 64 * KIB);
+    ck_assert_uint_eq(th_stat(&e, "lends"), 0);
+    ck_assert_uint_gt(th_stat(&e, "lend_refused"), 0);
+    th_stop(&e);
+}
+END_TEST
+
 START_TEST(test_one_shot_recv_fallback_echoes_and_pauses_correctly)
 {
     const fp_kv opts[] = {{"recv_multishot", "0"}, {"recv_buf_count", "2"}, {"recv_buf_size", "1K"}};
@@ -369,6 +403,8 @@ int main(void)
     tcase_add_test(so, test_connection_starved_by_exhaustion_resumes_when_slices_come_back);
     tcase_add_test(so, test_tiny_completion_queue_loses_no_reply);
     tcase_add_test(so, test_tiny_buffer_ring_enobufs_loses_no_byte_and_stalls_nothing);
+    tcase_add_test(so, test_lending_is_capped_and_every_lent_buffer_comes_back);
+    tcase_add_test(so, test_lend_off_copies_every_byte);
     tcase_add_test(so, test_one_shot_recv_fallback_echoes_and_pauses_correctly);
     tcase_add_test(so, test_pool_options_are_validated_with_clear_errors);
     suite_add_tcase(s, so);

@@ -47,6 +47,7 @@ static void *cb_accepted(void *worker_user, fp_tconn *conn, const fp_addr *peer)
     th_conn *c = record_new(e);
     c->conn = conn;
     c->echo = e->echo_accepted;
+    c->echo_lend = e->lend_accepted;
     return c;
 }
 
@@ -55,6 +56,37 @@ static void cb_connected(void *user)
     th_conn *c = user;
     note_call(c);
     c->connected_count++;
+}
+
+fp_status (*th_tx_lend(const th_env *e))(fp_tconn *, const void *, size_t)
+{
+    const fp_transport_vtbl *vt = e->vt;
+    if (vt->struct_size < offsetof(fp_transport_vtbl, tx_lend) + sizeof vt->tx_lend) return NULL;
+    return vt->tx_lend;
+}
+
+static void lend_or_copy(th_conn *c, const uint8_t *data, size_t len)
+{
+    fp_status (*lend)(fp_tconn *, const void *, size_t) = th_tx_lend(c->env);
+    fp_status st = lend ? lend(c->conn, data, len) : FP_ENOTSUP;
+    if (st == FP_OK) {
+        c->lent += len;
+        return;
+    }
+    ck_assert_int_eq(st, FP_ENOTSUP);
+    c->lend_refused += len;
+    th_send(c->env, c, data, len);
+}
+
+/* Echo that mixes lent and copied bytes on one connection: the first
+ * third lent, the middle copied, the rest lent, so order across both
+ * kinds is tested. */
+static void lend_echo(th_conn *c, const uint8_t *data, size_t len)
+{
+    size_t a = len / 3, b = len - len / 3;
+    if (a) lend_or_copy(c, data, a);
+    if (b > a) th_send(c->env, c, data + a, b - a);
+    if (len > b) lend_or_copy(c, data + b, len - b);
 }
 
 static void cb_recv(void *user, const uint8_t *data, size_t len)
@@ -73,7 +105,10 @@ static void cb_recv(void *user, const uint8_t *data, size_t len)
     }
     memcpy(c->rx + c->rx_len, data, len);
     c->rx_len += len;
-    if (c->echo) th_send(c->env, c, data, len);
+    if (c->echo_lend)
+        lend_echo(c, data, len);
+    else if (c->echo)
+        th_send(c->env, c, data, len);
     if (c->pause_on_recv) c->env->vt->recv_pause(c->conn);
 }
 

@@ -37,6 +37,8 @@ typedef struct th_conn {
     uint8_t *rx;
     size_t rx_len, rx_cap;
     bool echo;          /* send every received byte back */
+    bool echo_lend;     /* echo by tx_lend where the transport lends (th_lend_echo) */
+    size_t lent, lend_refused; /* bytes lent / refused by tx_lend */
     bool pause_on_recv; /* recv_pause from inside on_recv */
 } th_conn;
 
@@ -55,6 +57,7 @@ struct th_env {
     size_t n_conns;
     size_t accepts_seen;   /* on_accepted calls, refused ones included */
     bool echo_accepted;    /* new accepted connections echo */
+    bool lend_accepted;    /* ... and echo by lending (see th_lend_echo) */
     int refuse_accept_nth; /* 1-based on_accepted call to refuse; 0: none */
     unsigned log_lines;
     char last_log[512];
@@ -62,6 +65,9 @@ struct th_env {
 
 /* The transport named on the command line (set by main). */
 extern const char *th_transport_name;
+
+/* The transport's tx_lend, or NULL when its table has none. */
+fp_status (*th_tx_lend(const th_env *e))(fp_tconn *, const void *, size_t);
 
 /* Loads $FP_TEST_TRANSPORT_DIR/<name>.so and its entry table. */
 void th_load(th_env *e, const char *name);

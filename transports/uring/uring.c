@@ -36,6 +36,7 @@ static const fpt_opt_spec ur_option_specs[] = {
     {"send_pool_max", FPT_OPT_SIZE, 2 * UR_RESERVE_MAX, 64 * GIB,
      offsetof(ur_settings, send_pool_max)},
     {"recv_multishot", FPT_OPT_BOOL, 0, 1, offsetof(ur_settings, recv_multishot)},
+    {"lend", FPT_OPT_BOOL, 0, 1, offsetof(ur_settings, lend)},
     {"nodelay", FPT_OPT_BOOL, 0, 1, offsetof(ur_settings, nodelay)},
     {"sndbuf", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ur_settings, sndbuf)},
     {"rcvbuf", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ur_settings, rcvbuf)},
@@ -52,6 +53,7 @@ static const ur_settings ur_defaults = {
     .pool_max = 64 * MIB,
     .send_pool_max = 0,
     .recv_multishot = 1,
+    .lend = 1,
     .nodelay = 1,
     .sndbuf = 0,
     .rcvbuf = 0,
@@ -240,7 +242,8 @@ static const fp_transport_vtbl ur_vtbl = {
     .struct_size = sizeof(fp_transport_vtbl),
     .name = "uring",
     .description = "Linux io_uring: a ring per worker, multishot accept and recv with provided "
-                   "buffers, registered send slices, one submit per loop iteration",
+                   "buffers (lent to sends of frames echoed as received), registered send slices, one "
+                   "submit per loop iteration",
     .probe = ur_probe,
     .open = ur_open,
     .close = ur_close,
@@ -264,6 +267,7 @@ static const fp_transport_vtbl ur_vtbl = {
     .poll = ur_poll,
     .wake = ur_wake,
     .stats = ur_stats_emit,
+    .tx_lend = ur_tx_lend,
 };
 
 FP_EXPORT const fp_transport_vtbl *fp_transport_entry(void);

@@ -40,6 +40,7 @@ typedef struct ur_settings {
     uint64_t pool_max;       /* send memory per worker */
     uint64_t send_pool_max;  /* the epoll name for pool_max (0: not given) */
     uint64_t recv_multishot; /* 0: one recv per completion (older kernels) */
+    uint64_t lend;           /* 0: tx_lend refuses, the engine copies */
     uint64_t nodelay;
     uint64_t sndbuf; /* 0: kernel default */
     uint64_t rcvbuf;
@@ -76,7 +77,11 @@ static inline uint32_t ur_ud_gen(uint64_t ud) { return (uint32_t)ud; }
 
 #define UR_RESERVE_MAX 65536u /* any reservation <= 65535 fits one chunk */
 
-/* A run of contiguous slices of one region: the unit a connection queues. */
+/* A run of contiguous slices of one region, or (region UR_CHUNK_LENT)
+ * bytes lent from receive buffer `first_slot`: the unit a connection
+ * queues. */
+#define UR_CHUNK_LENT UINT32_MAX
+
 typedef struct ur_chunk {
     struct ur_chunk *next;
     uint8_t *data;
@@ -136,6 +141,12 @@ typedef struct ur_bufring {
     uint32_t calm;      /* recycles since the last ENOBUFS */
     uint32_t avg_fill;  /* running mean of bytes written per buffer */
     uint32_t window_recycles, window_enobufs; /* ENOBUFS pressure, per window */
+    /* Lending (tx_lend): a buffer with bytes queued for sending stays out
+     * of the ring until the last of them is sent; `parked_fill` keeps the
+     * fill it was returned with (+1; 0: not parked). */
+    uint16_t *lends;
+    uint32_t *parked_fill;
+    uint32_t lent_buffers, lent_max;
 } ur_bufring;
 
 /* ---- connections ---- */
@@ -229,6 +240,7 @@ typedef struct ur_stats {
     uint64_t ring_enters, enters_skipped, completions, batches, batch_max;
     uint64_t sends, send_submits, send_bytes, short_sends;
     uint64_t recvs, recv_bytes, recv_arms, enobufs;
+    uint64_t lends, lend_refused;
     uint64_t cq_overflow, submit_busy, stale_completions;
     uint64_t accepts, accept_errors, accept_emfile, accept_refused;
     uint64_t connects, connect_failures;
@@ -259,6 +271,10 @@ struct fp_tworker {
 
     ur_bufring br;
     ur_pool pool;
+    /* the receive buffer an on_recv is delivering right now (tx_lend) */
+    const uint8_t *rx_lo, *rx_hi;
+    uint16_t rx_bid;
+    ur_chunk *free_lent; /* descriptors for lent chunks */
 
     fpt_link ready, dirty, waiters, notify;
     bool writable_due;
@@ -305,6 +321,10 @@ uint8_t *ur_bufring_addr(const ur_bufring *br, uint16_t bid);
 void ur_bufring_recycle(ur_bufring *br, uint16_t bid, size_t used);
 /* The ring ran dry (ENOBUFS): expose more buffers from now on. */
 void ur_bufring_grow(ur_bufring *br);
+/* Keeps buffer `bid` out of the ring until as many unlends; false when
+ * lending it would leave too few buffers to receive into. */
+bool ur_bufring_lend(ur_bufring *br, uint16_t bid);
+void ur_bufring_unlend(ur_bufring *br, uint16_t bid);
 
 /* ---- uring_pool.c ---- */
 void ur_pool_init(ur_pool *p, size_t slot_size, size_t region_bytes, size_t max_bytes);
@@ -358,6 +378,10 @@ int ur_conn_run_ready(fp_tconn *c);
 fp_status ur_tx_reserve(fp_tconn *c, size_t len, fp_span *out);
 void ur_tx_commit(fp_tconn *c, fp_span *span, size_t used);
 void ur_tx_cancel(fp_tconn *c, fp_span *span);
+fp_status ur_tx_lend(fp_tconn *c, const void *data, size_t len);
+/* Gives a queued chunk back: slices to the pool, lent bytes to their buffer. */
+void ur_chunk_release(fp_tworker *w, ur_chunk *ch);
+void ur_lent_chunks_free(fp_tworker *w);
 void ur_conn_send(fp_tconn *c);
 void ur_send_complete(fp_tconn *c, int res);
 void ur_chain_release(fp_tconn *c);

@@ -169,7 +169,14 @@ int ur_recv_complete(fp_tconn *c, int res, unsigned flags)
     bool more = flags & IORING_CQE_F_MORE;
     if (flags & IORING_CQE_F_BUFFER) {
         uint16_t bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
-        if (res > 0) handled = recv_bytes(c, ur_bufring_addr(&w->br, bid), (size_t)res);
+        if (res > 0) {
+            const uint8_t *data = ur_bufring_addr(&w->br, bid);
+            w->rx_lo = data; /* what tx_lend may take from */
+            w->rx_hi = data + res;
+            w->rx_bid = bid;
+            handled = recv_bytes(c, data, (size_t)res);
+            w->rx_lo = w->rx_hi = NULL;
+        }
         ur_bufring_recycle(&w->br, bid, res > 0 ? (size_t)res : 0);
     }
     if (!more) c->recv_armed = false;

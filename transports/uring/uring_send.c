@@ -16,6 +16,26 @@
 
 #include "uring_internal.h"
 
+void ur_chunk_release(fp_tworker *w, ur_chunk *ch)
+{
+    if (ch->region != UR_CHUNK_LENT) {
+        ur_pool_release(&w->pool, ch);
+        return;
+    }
+    ur_bufring_unlend(&w->br, (uint16_t)ch->first_slot);
+    ch->next = w->free_lent;
+    w->free_lent = ch;
+}
+
+void ur_lent_chunks_free(fp_tworker *w)
+{
+    while (w->free_lent) {
+        ur_chunk *ch = w->free_lent;
+        w->free_lent = ch->next;
+        free(ch);
+    }
+}
+
 void ur_chain_release(fp_tconn *c)
 {
     fp_tworker *w = c->w;
@@ -23,7 +43,7 @@ void ur_chain_release(fp_tconn *c)
     while (c->head) {
         ur_chunk *ch = c->head;
         c->head = ch->next;
-        ur_pool_release(&w->pool, ch);
+        ur_chunk_release(w, ch);
     }
     c->tail = NULL;
     c->queued = 0;
@@ -37,9 +57,24 @@ static void trim_empty_tail(fp_tconn *c)
     ur_chunk *ch = c->tail;
     if (ch && ch == c->head && ch->start == ch->end && !c->reserving && !c->send_inflight) {
         c->head = c->tail = NULL;
-        ur_pool_release(&c->w->pool, ch);
+        ur_chunk_release(c->w, ch);
         if (!fpt_list_empty(&c->w->waiters)) c->w->writable_due = true;
     }
+}
+
+static void chain_append(fp_tconn *c, ur_chunk *ch)
+{
+    if (c->tail)
+        c->tail->next = ch;
+    else
+        c->head = ch;
+    c->tail = ch;
+}
+
+static void mark_dirty(fp_tconn *c)
+{
+    if (!c->send_inflight && !fpt_linked(&c->dirty_link))
+        fpt_list_push_back(&c->w->dirty, &c->dirty_link);
 }
 
 fp_status ur_tx_reserve(fp_tconn *c, size_t len, fp_span *out)
@@ -77,11 +112,8 @@ fp_status ur_tx_reserve(fp_tconn *c, size_t len, fp_span *out)
             }
             return st;
         }
-        if (tail)
-            tail->next = ch;
-        else
-            c->head = ch;
-        c->tail = tail = ch;
+        chain_append(c, ch);
+        tail = ch;
     }
     out->data = tail->data + tail->end;
     out->len = tail->cap - tail->end;
@@ -103,8 +135,7 @@ void ur_tx_commit(fp_tconn *c, fp_span *span, size_t used)
         trim_empty_tail(c);
         return;
     }
-    if (!c->send_inflight && !fpt_linked(&c->dirty_link))
-        fpt_list_push_back(&c->w->dirty, &c->dirty_link);
+    mark_dirty(c);
 }
 
 void ur_tx_cancel(fp_tconn *c, fp_span *span)
@@ -113,6 +144,39 @@ void ur_tx_cancel(fp_tconn *c, fp_span *span)
     c->reserving = false;
     span->token = NULL;
     trim_empty_tail(c);
+}
+
+fp_status ur_tx_lend(fp_tconn *c, const void *data, size_t len)
+{
+    if (c->state != UR_CONN_OPEN && c->state != UR_CONN_CONNECTING) return FP_ECLOSED;
+    fp_tworker *w = c->w;
+    uintptr_t at = (uintptr_t)data;
+    bool inside = w->rx_lo && at >= (uintptr_t)w->rx_lo && len <= (uintptr_t)w->rx_hi - at;
+    if (!w->t->set.lend || !inside || len == 0 || len > UINT32_MAX || c->reserving) {
+        w->stats.lend_refused++;
+        return FP_ENOTSUP;
+    }
+    ur_chunk *ch = w->free_lent;
+    if (ch)
+        w->free_lent = ch->next;
+    else if (!(ch = malloc(sizeof(*ch))))
+        return FP_ENOTSUP;
+    if (!ur_bufring_lend(&w->br, w->rx_bid)) {
+        ch->next = w->free_lent;
+        w->free_lent = ch;
+        w->stats.lend_refused++;
+        return FP_ENOTSUP;
+    }
+    memset(ch, 0, sizeof(*ch));
+    ch->data = (uint8_t *)(uintptr_t)data; /* only ever read: it is sent */
+    ch->end = ch->cap = (uint32_t)len;
+    ch->region = UR_CHUNK_LENT;
+    ch->first_slot = w->rx_bid;
+    chain_append(c, ch);
+    c->queued += len;
+    w->stats.lends++;
+    mark_dirty(c);
+    return FP_OK;
 }
 
 /* Releases the `n` bytes the kernel took, and every chunk left empty. */
@@ -130,7 +194,7 @@ static void chain_consume(fp_tconn *c, size_t n)
         if (ch == c->tail && c->reserving) break;
         c->head = ch->next;
         if (!c->head) c->tail = NULL;
-        ur_pool_release(&w->pool, ch);
+        ur_chunk_release(w, ch);
         if (!fpt_list_empty(&w->waiters)) w->writable_due = true;
     }
 }

@@ -116,6 +116,7 @@ void ur_worker_close(fp_tworker *w)
     w->ring_ready = false;
     ur_conns_release_all(w);
     ur_txmsgs_free(w);
+    ur_lent_chunks_free(w);
     ur_bufring_free(&w->br, NULL);
     ur_pool_free(&w->pool);
     free(w->slots);
@@ -354,6 +355,9 @@ void ur_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)
     emit(ctx, "read_bytes", s->recv_bytes);
     emit(ctx, "recv_arms", s->recv_arms);
     emit(ctx, "enobufs", s->enobufs);
+    emit(ctx, "lends", s->lends);
+    emit(ctx, "lend_refused", s->lend_refused);
+    emit(ctx, "recv_bufs_lent", w->br.lent_buffers);
     emit(ctx, "recv_buf_target", w->br.target);
     emit(ctx, "recv_buf_target_max", w->br.target_max);
     emit(ctx, "cq_overflow", s->cq_overflow);

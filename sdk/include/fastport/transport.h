@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define FP_TRANSPORT_ABI_MAJOR 1
-#define FP_TRANSPORT_ABI_MINOR 0
+#define FP_TRANSPORT_ABI_MINOR 1
 #define FP_TRANSPORT_ENTRY_SYMBOL "fp_transport_entry"
 
 typedef struct fp_transport fp_transport; /* process-wide transport state */
@@ -219,6 +219,18 @@ typedef struct fp_transport_vtbl {
 
     /* Report this worker's counters as name/value pairs (worker thread). */
     void (*stats)(fp_tworker *w, fp_stat_fn emit, void *ctx);
+
+    /* ---- ABI 1.1 ---- */
+
+    /* Optional (NULL: never). Queue `len` bytes at `data` on `c` for
+     * sending without copying them, in commit order with tx_commit. `data`
+     * must lie inside what an on_recv call of the same worker is delivering
+     * right now (for any of its connections); the transport keeps that
+     * memory alive until the bytes are sent or the connection is gone. For
+     * relays, echoes and broadcasts of a frame exactly as it arrived.
+     * FP_ENOTSUP: not lendable now (not receive memory, or too much is
+     * lent already): the engine copies instead. FP_ECLOSED as tx_reserve. */
+    fp_status (*tx_lend)(fp_tconn *c, const void *data, size_t len);
 
     /* ---- append new methods below, bump FP_TRANSPORT_ABI_MINOR ---- */
 } fp_transport_vtbl;
