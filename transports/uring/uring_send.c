@@ -156,6 +156,18 @@ fp_status ur_tx_lend(fp_tconn *c, const void *data, size_t len)
         w->stats.lend_refused++;
         return FP_ENOTSUP;
     }
+    /* Frames echoed one after another sit one after another in the same
+     * buffer: one chunk (one iovec, a plain SEND) covers them all. */
+    ur_chunk *tail = c->tail;
+    if (tail && tail->region == UR_CHUNK_LENT && tail->first_slot == w->rx_bid &&
+        (uintptr_t)(tail->data + tail->end) == at && tail->end + len <= UINT32_MAX) {
+        tail->end += (uint32_t)len;
+        tail->cap = tail->end;
+        c->queued += len;
+        w->stats.lends++;
+        mark_dirty(c);
+        return FP_OK;
+    }
     ur_chunk *ch = w->free_lent;
     if (ch)
         w->free_lent = ch->next;
