@@ -43,13 +43,15 @@ static void report(const load_options *o, const load_result *r)
         snprintf(cpu, sizeof cpu, ", server CPU %.3f us/msg", per_msg);
         snprintf(cpu_csv, sizeof cpu_csv, "%.4f", per_msg);
     }
+    double client_per_msg = r->replies ? (double)r->client_cpu_us / (double)r->replies : 0;
     printf("echo %s: %u sessions x %u in flight x %u B over %.2f s: %.0f msgs/s, %.2f MB/s, "
-           "replies=%llu, errors=%llu%s\n",
+           "replies=%llu, errors=%llu%s, client CPU %.3f us/msg\n",
            o->connect_text, o->sessions, o->depth, o->payload, secs, rate, mbps,
-           (unsigned long long)r->replies, (unsigned long long)r->errors, cpu);
+           (unsigned long long)r->replies, (unsigned long long)r->errors, cpu, client_per_msg);
     if (o->csv)
-        printf("%u,%u,%u,%.3f,%llu,%.0f,%.3f,%llu,%s\n", o->sessions, o->depth, o->payload, secs,
-               (unsigned long long)r->replies, rate, mbps, (unsigned long long)r->errors, cpu_csv);
+        printf("%u,%u,%u,%.3f,%llu,%.0f,%.3f,%llu,%s,%.4f\n", o->sessions, o->depth, o->payload, secs,
+               (unsigned long long)r->replies, rate, mbps, (unsigned long long)r->errors, cpu_csv,
+               client_per_msg);
     fflush(stdout);
 }
 

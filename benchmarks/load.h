@@ -56,6 +56,7 @@ typedef struct load_result {
     uint64_t window_ns;
     uint64_t errors;
     uint64_t server_cpu_us;    /* in the measured window; valid if has_server_cpu */
+    uint64_t client_cpu_us;    /* this process, in the measured window */
     int has_server_cpu;
 } load_result;
 
@@ -77,5 +78,7 @@ int load_run_idle(const load_options *o, int epfd, load_session *sessions);
 
 /* proc_cpu.c: utime + stime of `pid` in µs, from /proc/PID/stat. */
 int load_proc_cpu_us(long pid, uint64_t *out_us);
+/* user + system time of this process in µs. */
+uint64_t load_self_cpu_us(void);
 
 #endif

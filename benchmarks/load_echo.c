@@ -253,7 +253,7 @@ static int run_echo(echo_run *r, load_session *sessions, load_result *out)
     uint64_t start = load_now_ns();
     uint64_t window_start = start + o->warmup_ms * 1000000u;
     uint64_t window_end = window_start + o->duration_ms * 1000000u;
-    uint64_t replies_at_start = 0, cpu_at_start = 0, cpu_at_end = 0;
+    uint64_t replies_at_start = 0, cpu_at_start = 0, cpu_at_end = 0, self_at_start = 0;
     int in_window = 0;
     r->last_progress_ns = start;
 
@@ -263,6 +263,7 @@ static int run_echo(echo_run *r, load_session *sessions, load_result *out)
             in_window = 1;
             replies_at_start = r->replies;
             window_start = now;
+            self_at_start = load_self_cpu_us();
             if (server_cpu(o, &cpu_at_start) < 0) return -1;
         }
         if (in_window && now >= window_end) break;
@@ -276,6 +277,7 @@ static int run_echo(echo_run *r, load_session *sessions, load_result *out)
         pump_events(r, wait_ms > 100 ? 100 : (int)wait_ms);
     }
     uint64_t window_stop = load_now_ns();
+    out->client_cpu_us = load_self_cpu_us() - self_at_start;
     out->replies = r->replies - replies_at_start;
     out->window_ns = window_stop - window_start;
     if (server_cpu(o, &cpu_at_end) < 0) return -1;

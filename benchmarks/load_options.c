@@ -216,7 +216,8 @@ void load_options_print_help(FILE *out)
         fprintf(out, "  %-24s %s\n", left, d->help);
     }
     fputs("\nCSV fields: sessions,depth,payload_bytes,window_s,replies,msgs_per_s,mb_per_s,\n"
-          "errors,server_cpu_us_per_msg (empty without --server-pid). MB/s counts echoed\n"
+          "errors,server_cpu_us_per_msg (empty without --server-pid),client_cpu_us_per_msg\n"
+          "(this client's own user+system time). MB/s counts echoed\n"
           "frames, header included, in one direction (10^6 bytes).\n"
           "With --idle, \"connected N\" is printed on stdout once all N sessions are open.\n",
           out);

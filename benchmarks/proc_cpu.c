@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,4 +34,12 @@ int load_proc_cpu_us(long pid, uint64_t *out_us)
     if (ticks <= 0) return -1;
     *out_us = (utime + stime) * 1000000ull / (unsigned long long)ticks;
     return 0;
+}
+
+uint64_t load_self_cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }

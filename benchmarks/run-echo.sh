@@ -14,7 +14,9 @@
 # percent between runs of the same configuration. The table gives medians
 # (min-max) of msgs/s and server CPU per message, kernel calls per message
 # (io_uring_enter calls, or epoll_wait + read + send calls) and completions
-# per batch from the server's own counters, and against the first transport
+# per batch from the server's own counters, the load client's own CPU per
+# message (when it is near 1e6 / msgs/s, the client is the bottleneck), and
+# against the first transport
 # the median of the per-round CPU ratios with the rounds it was at or below.
 # Every run is also written to --raw=FILE when given.
 set -euo pipefail
@@ -107,7 +109,7 @@ start_server() {
 }
 
 status=0
-results="${work}/results" # transport workload round msgs/s cpu calls/msg completions/batch
+results="${work}/results" # transport workload round msgs/s cpu calls/msg completions/batch client-cpu
 : >"${results}"
 IFS=',' read -r -a transport_list <<<"${transports}"
 IFS=',' read -r -a workload_list <<<"${workloads}"
@@ -138,7 +140,7 @@ for workload in "${workload_list[@]}"; do
                 stop_server
                 continue
             fi
-            IFS=',' read -r _ _ _ _ _ rate _ _ cpu <<<"$(tail -n 1 "${work}/load.out")"
+            IFS=',' read -r _ _ _ _ _ rate _ _ cpu client <<<"$(tail -n 1 "${work}/load.out")"
             echo "${transport} ${name} run ${round}/${runs}: $(head -n 1 "${work}/load.out")" >&2
             stop_server
             f="${work}/server.err"
@@ -150,7 +152,7 @@ for workload in "${workload_list[@]}"; do
                     -v c="$(stat transport.sends "$f")" 'BEGIN { print a + b + c }')"
             fi
             per_batch="$(ratio "$(stat transport.completions "$f")" "$(stat transport.completion_batches "$f")")"
-            echo "${transport} ${name} ${round} ${rate} ${cpu:--} $(ratio "${enters}" "${msgs}") ${per_batch}" >>"${results}"
+            echo "${transport} ${name} ${round} ${rate} ${cpu:--} $(ratio "${enters}" "${msgs}") ${per_batch} ${client:--}" >>"${results}"
         done
     done
 done
@@ -172,12 +174,13 @@ function hi(list,    n, a, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2
     rate[key] = rate[key] " " $4; cpu[key] = cpu[key] " " $5
     if ($6 != "-") calls[key] = calls[key] " " $6
     if ($7 != "-") batch[key] = batch[key] " " $7
+    if ($8 != "-") client[key] = client[key] " " $8
     at[$1, $2, $3] = $5
     rounds[$2] = rounds[$2] > $3 ? rounds[$2] : $3
 }
 END {
-    printf "%-9s %-13s %26s %26s %11s %12s %18s\n", "transport", "workload", "msgs/s median (min-max)",
-        "CPU us/msg median (min-max)", "calls/msg", "compl/batch", "CPU vs " base
+    printf "%-9s %-13s %26s %26s %11s %12s %11s %18s\n", "transport", "workload", "msgs/s median (min-max)",
+        "CPU us/msg median (min-max)", "calls/msg", "compl/batch", "client us", "CPU vs " base
     for (i = 1; i <= n; i++) {
         split(order[i], k, SUBSEP); t = k[1]; w = k[2]
         vs = "-"
@@ -190,11 +193,12 @@ END {
                 }
             if (m) vs = sprintf("%.3f (%d/%d at or below)", median(list), wins, m)
         }
-        printf "%-9s %-13s %26s %26s %11s %12s %18s\n", t, w,
+        printf "%-9s %-13s %26s %26s %11s %12s %11s %18s\n", t, w,
             sprintf("%d (%d-%d)", median(rate[order[i]]), lo(rate[order[i]]), hi(rate[order[i]])),
             sprintf("%.3f (%.3f-%.3f)", median(cpu[order[i]]), lo(cpu[order[i]]), hi(cpu[order[i]])),
             (order[i] in calls) ? sprintf("%.3f", median(calls[order[i]])) : "-",
-            (order[i] in batch) ? sprintf("%.2f", median(batch[order[i]])) : "-", vs
+            (order[i] in batch) ? sprintf("%.2f", median(batch[order[i]])) : "-",
+            (order[i] in client) ? sprintf("%.3f", median(client[order[i]])) : "-", vs
     }
 }' "${results}"
 exit "${status}"

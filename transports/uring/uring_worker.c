@@ -336,7 +336,8 @@ void ur_flush(fp_tworker *w)
         fpt_list_remove(&c->dirty_link);
         ur_conn_send(c);
     }
-    ur_submit(w);
+    /* The engine polls right after flushing: poll's io_uring_enter submits
+     * these and waits in one kernel call, one enter per loop iteration. */
 }
 
 void ur_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)

@@ -205,7 +205,9 @@ typedef struct fp_transport_vtbl {
 
     /* Submit every send committed since the last flush in as few kernel
      * calls as the backend allows (one io_uring_enter, one RIO commit, one
-     * writev per dirty connection). Called once per loop iteration. */
+     * writev per dirty connection). Called once per loop iteration, and the
+     * engine calls poll() right after it: a backend whose wait can carry
+     * submissions (io_uring) may leave them to that poll's kernel call. */
     void (*flush)(fp_tworker *w);
 
     /* Wait up to `timeout_ms` (-1: no limit, 0: do not block) for I/O and
