@@ -5,6 +5,7 @@
  * a tiny provided-buffer ring (loaded through the transport harness).
  */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,34 @@ START_TEST(test_lend_off_copies_every_byte)
 }
 END_TEST
 
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));) n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Peers that connect after the worker's last poll are accepted by the
+ * kernel only when teardown enters the ring (DEFER_TASKRUN runs the accept
+ * there): their sockets must be closed with the worker, not leaked. */
+START_TEST(test_sockets_accepted_after_the_last_poll_are_closed_at_teardown)
+{
+    int before = open_fds();
+    th_env e;
+    th_start(&e, NULL, 0);
+    th_listen(&e, FP_AF_INET);
+    int peers[4];
+    for (int i = 0; i < 4; i++) peers[i] = th_peer_connect(&e.listen_addr, 0);
+    th_stop(&e);
+    ck_assert_int_eq(open_fds(), before + 4); /* the peers' own sockets, nothing else */
+    for (int i = 0; i < 4; i++) close(peers[i]);
+    ck_assert_int_eq(open_fds(), before);
+}
+END_TEST
+
 START_TEST(test_one_shot_recv_fallback_echoes_and_pauses_correctly)
 {
     const fp_kv opts[] = {{"recv_multishot", "0"}, {"recv_buf_count", "2"}, {"recv_buf_size", "1K"}};
@@ -405,6 +434,7 @@ int main(void)
     tcase_add_test(so, test_tiny_buffer_ring_enobufs_loses_no_byte_and_stalls_nothing);
     tcase_add_test(so, test_lending_is_capped_and_every_lent_buffer_comes_back);
     tcase_add_test(so, test_lend_off_copies_every_byte);
+    tcase_add_test(so, test_sockets_accepted_after_the_last_poll_are_closed_at_teardown);
     tcase_add_test(so, test_one_shot_recv_fallback_echoes_and_pauses_correctly);
     tcase_add_test(so, test_pool_options_are_validated_with_clear_errors);
     suite_add_tcase(s, so);

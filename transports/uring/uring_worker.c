@@ -106,10 +106,34 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     return FP_OK;
 }
 
+/* Sockets a multishot accept took after the last poll sit in CQEs (or in
+ * task work that only an enter runs): nobody reaps those once the ring is
+ * gone, so their descriptors would leak. Runs the task work and closes
+ * them; every other completion is dropped, the engine having closed every
+ * connection already. */
+static bool cq_overflowed(const fp_tworker *w);
+
+static void close_unreaped_accepts(fp_tworker *w)
+{
+    for (int round = 0; round < UR_OVERFLOW_ROUNDS; round++) {
+        (void)io_uring_get_events(&w->ring);
+        unsigned head, seen = 0;
+        struct io_uring_cqe *cqe;
+        io_uring_for_each_cqe(&w->ring, head, cqe)
+        {
+            if (ur_ud_op(cqe->user_data) == UR_OP_ACCEPT && cqe->res >= 0) close(cqe->res);
+            seen++;
+        }
+        io_uring_cq_advance(&w->ring, seen);
+        if (!seen && !cq_overflowed(w)) return;
+    }
+}
+
 void ur_worker_close(fp_tworker *w)
 {
     if (!w) return;
     ur_acceptors_close_all(w);
+    close_unreaped_accepts(w);
     /* Ring teardown cancels what is still in flight; only then may the
      * memory those operations point at go. */
     io_uring_queue_exit(&w->ring);
