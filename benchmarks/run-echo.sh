@@ -3,7 +3,11 @@
 # the load client on CPU 1. Builds nothing: point it at a build directory.
 #
 #   benchmarks/run-echo.sh [--duration=SEC] [--warmup=SEC] [--runs=N]
-#                          [--transports=A,B] [--workloads=SxDxP,...] BUILD_DIR
+#                          [--transports=A,B] [--workloads=SxDxP,...]
+#                          [--raw=FILE] BUILD_DIR
+#
+# A transport may carry options: --transports=epoll,uring,uring:lend=0
+# compares uring with and without lending against epoll.
 #
 # Workloads are sessions x in flight x payload bytes (default
 # 100x16x64,1000x4x64,100x4x4096,50x2x16384). For each workload, each
@@ -16,8 +20,8 @@
 # (io_uring_enter calls, or epoll_wait + read + send calls) and completions
 # per batch from the server's own counters, the load client's own CPU per
 # message (when it is near 1e6 / msgs/s, the client is the bottleneck), and
-# against the first transport
-# the median of the per-round CPU ratios with the rounds it was at or below.
+# against the first transport the median of the per-round CPU ratios with
+# the rounds it was at or below.
 # Every run is also written to --raw=FILE when given.
 set -euo pipefail
 
@@ -37,7 +41,7 @@ for arg in "$@"; do
     --transports=*) transports="${arg#*=}" ;;
     --workloads=*) workloads="${arg#*=}" ;;
     --help)
-        sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     -*)
@@ -94,8 +98,14 @@ trap 'stop_server; rm -rf "${work}"' EXIT
 stat() { grep '^stats:' "$2" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3f", a / b }'; }
 
+# start_server NAME[:KEY=VALUE[:KEY=VALUE...]]: the transport and its options
 start_server() {
-    "${server_cpu[@]}" "${server_bin}" --transport="$1" --plugin=echo --workers=1 \
+    local spec name
+    IFS=':' read -r -a spec <<<"$1"
+    name="${spec[0]}"
+    local opts=()
+    for kv in "${spec[@]:1}"; do opts+=(--transport-opt="${kv}"); done
+    "${server_cpu[@]}" "${server_bin}" --transport="${name}" "${opts[@]}" --plugin=echo --workers=1 \
         --listen=127.0.0.1:0 --log-level=debug >"${work}/server.out" 2>"${work}/server.err" &
     server_pid=$!
     port=""
@@ -179,7 +189,7 @@ function hi(list,    n, a, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2
     rounds[$2] = rounds[$2] > $3 ? rounds[$2] : $3
 }
 END {
-    printf "%-9s %-13s %26s %26s %11s %12s %11s %18s\n", "transport", "workload", "msgs/s median (min-max)",
+    printf "%-14s %-13s %26s %26s %11s %12s %11s %18s\n", "transport", "workload", "msgs/s median (min-max)",
         "CPU us/msg median (min-max)", "calls/msg", "compl/batch", "client us", "CPU vs " base
     for (i = 1; i <= n; i++) {
         split(order[i], k, SUBSEP); t = k[1]; w = k[2]
@@ -193,7 +203,7 @@ END {
                 }
             if (m) vs = sprintf("%.3f (%d/%d at or below)", median(list), wins, m)
         }
-        printf "%-9s %-13s %26s %26s %11s %12s %11s %18s\n", t, w,
+        printf "%-14s %-13s %26s %26s %11s %12s %11s %18s\n", t, w,
             sprintf("%d (%d-%d)", median(rate[order[i]]), lo(rate[order[i]]), hi(rate[order[i]])),
             sprintf("%.3f (%.3f-%.3f)", median(cpu[order[i]]), lo(cpu[order[i]]), hi(cpu[order[i]])),
             (order[i] in calls) ? sprintf("%.3f", median(calls[order[i]])) : "-",
