@@ -323,7 +323,9 @@ static fpm_sessions_response *ask_sessions(int fd, const char *token, uint32_t o
 
 /* Other workers answer from snapshots refreshed on request, so the list
  * catches up within a request or two: ask until it shows `want` sessions
- * with traffic. */
+ * with traffic both ways (the asking session has sent nothing back until
+ * its first list reply, so a list settled on the first ask would show it
+ * with tx_bytes 0). */
 static fpm_sessions_response *ask_until_settled(int fd, size_t want, uint32_t limit)
 {
     for (int i = 0; i < 200; i++) {
@@ -331,7 +333,7 @@ static fpm_sessions_response *ask_until_settled(int fd, size_t want, uint32_t li
         ck_assert_int_eq(resp->result, FPM_RESULT_OK);
         int settled = resp->total == want;
         for (size_t r = 0; settled && r < resp->n_sessions; r++)
-            settled = resp->sessions[r]->rx_bytes > 0;
+            settled = resp->sessions[r]->rx_bytes > 0 && resp->sessions[r]->tx_bytes > 0;
         if (settled) return resp;
         fastport__protocols__admin__admin_session_list_response__free_unpacked(resp, NULL);
         usleep(10000);

@@ -14,14 +14,22 @@ probe="${4:-}"
 transport_dir="${5:-}"
 work="$(mktemp -d)"
 server_pid=""
-failures=0
-passes=0
 
 cleanup() {
     [[ -n "${server_pid}" ]] && kill -KILL "${server_pid}" 2>/dev/null
     rm -rf "${work}"
 }
 trap cleanup EXIT
+
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+
+show_failure() { # NAME: what a failed check prints
+    local name="$1"
+    echo "FAIL [${transport}]: ${name}"
+    for f in "${work}"/*.out "${work}"/*.err; do
+        [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
+    done
+}
 
 if [[ -n "${probe}" ]]; then
     why="$("${probe}" "${transport_dir}" "${transport}")"
@@ -31,29 +39,6 @@ if [[ -n "${probe}" ]]; then
         exit 77
     fi
 fi
-
-check() { # check NAME CONDITION...
-    local name="$1"
-    shift
-    if "$@"; then
-        passes=$((passes + 1))
-    else
-        failures=$((failures + 1))
-        echo "FAIL [${transport}]: ${name}"
-        for f in "${work}"/*.out "${work}"/*.err; do
-            [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
-        done
-    fi
-}
-
-wait_for() { # wait_for FILE PATTERN SECONDS
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 start_server() { # start_server NAME PLUGIN: sets server_pid and port
     "${server}" --transport="${transport}" --plugin="$2" --listen=127.0.0.1:0 --workers=2 \

@@ -12,8 +12,6 @@ load="$2"
 plugin_dir="$3"
 work="$(mktemp -d)"
 server_pid=""
-failures=0
-passes=0
 every=10 # small, so a fault lands in the first frames however slow the host
 current="" # the run whose outputs a failed check shows
 
@@ -23,45 +21,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # check NAME CONDITION... (NAME starts with the run's name)
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+
+show_failure() { # NAME: what a failed check prints
     local name="$1"
-    shift
-    if "$@"; then
-        passes=$((passes + 1))
-    else
-        failures=$((failures + 1))
-        echo "FAIL: ${name}"
-        for f in "${work}/${current}".*; do
-            [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
-        done
-    fi
+    echo "FAIL: ${name}"
+    for f in "${work}/${current}".*; do
+        [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
+    done
 }
 
 not() { ! "$@"; }
-
-# wait_for FILE PATTERN SECONDS: until a line of FILE matches.
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-# wait_exit PID SECONDS: reaps PID, sets exit_status; 1 if it did not end.
-wait_exit() {
-    local i
-    for ((i = 0; i < $2 * 20; i++)); do
-        if ! kill -0 "$1" 2>/dev/null; then
-            wait "$1"
-            exit_status=$?
-            return 0
-        fi
-        sleep 0.05
-    done
-    return 1
-}
 
 # start_server NAME PLUGIN_OPTS...: sets port; 1 if it did not come up.
 start_server() {

@@ -8,28 +8,22 @@ server="$1"
 version="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
-failures=0
-passes=0
+
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+
+show_failure() { # NAME: what a failed check prints
+    local name="$1"
+    echo "FAIL: ${name}"
+    echo "  status=${status}"
+    sed 's/^/  stdout: /' "${work}/out"
+    sed 's/^/  stderr: /' "${work}/err"
+}
 
 # Runs the server (bounded: a server that wrongly starts is killed) and
 # keeps its exit status and output.
 run() {
     timeout 20 "${server}" "$@" >"${work}/out" 2>"${work}/err"
     status=$?
-}
-
-check() { # check NAME CONDITION...
-    local name="$1"
-    shift
-    if "$@"; then
-        passes=$((passes + 1))
-    else
-        failures=$((failures + 1))
-        echo "FAIL: ${name}"
-        echo "  status=${status}"
-        sed 's/^/  stdout: /' "${work}/out"
-        sed 's/^/  stderr: /' "${work}/err"
-    fi
 }
 
 status_is() { [[ "${status}" == "$1" ]]; }

@@ -11,8 +11,6 @@ load="$2"
 work="$(mktemp -d)"
 server_pid=""
 client_pid=""
-failures=0
-passes=0
 
 cleanup() {
     [[ -n "${client_pid}" ]] && kill "${client_pid}" 2>/dev/null
@@ -21,42 +19,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # check NAME CONDITION...
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+
+show_failure() { # NAME: what a failed check prints
     local name="$1"
-    shift
-    if "$@"; then
-        passes=$((passes + 1))
-    else
-        failures=$((failures + 1))
-        echo "FAIL: ${name}"
-        for f in "${work}"/*.out "${work}"/*.err; do
-            [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
-        done
-    fi
-}
-
-# wait_for FILE PATTERN SECONDS: until a line of FILE matches.
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
+    echo "FAIL: ${name}"
+    for f in "${work}"/*.out "${work}"/*.err; do
+        [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
     done
-    return 1
-}
-
-# wait_exit PID SECONDS: reaps PID, sets exit_status; 1 if it did not end.
-wait_exit() {
-    local i
-    for ((i = 0; i < $2 * 20; i++)); do
-        if ! kill -0 "$1" 2>/dev/null; then
-            wait "$1"
-            exit_status=$?
-            return 0
-        fi
-        sleep 0.05
-    done
-    return 1
 }
 
 start_server() { # start_server NAME ARGS...
