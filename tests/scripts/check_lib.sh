@@ -1,9 +1,20 @@
-# check_lib.sh - what the shell tests share: pass/fail counting and bounded
-# waits. Sourced; the sourcing script defines show_failure NAME, which
-# prints what helps diagnose a failed check (its files, its status).
+# check_lib.sh - what the shell tests share: pass/fail counting, bounded
+# waits and clean-up. Sourced after `work` is set; the sourcing script
+# defines show_failure NAME, which prints what helps diagnose a failed check
+# (its files, its status).
 
 failures=0
 passes=0
+
+# On exit, whatever happened: the server and client the script started
+# (server_pid, client_pid) are killed and its work directory removed.
+cleanup() {
+    [[ -n "${client_pid:-}" ]] && kill -KILL "${client_pid}" 2>/dev/null
+    [[ -n "${server_pid:-}" ]] && kill -KILL "${server_pid}" 2>/dev/null
+    [[ -n "${work:-}" ]] && rm -rf "${work}"
+    return 0
+}
+trap cleanup EXIT
 
 check() { # check NAME CONDITION...
     local name="$1"
@@ -14,6 +25,15 @@ check() { # check NAME CONDITION...
         failures=$((failures + 1))
         show_failure "${name}"
     fi
+}
+
+# show_files FILE...: the last lines of each non-empty FILE, named.
+show_files() {
+    local f
+    for f in "$@"; do
+        [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
+    done
+    return 0
 }
 
 # wait_for FILE PATTERN SECONDS: until a line of FILE matches.

@@ -15,20 +15,12 @@ transport_dir="${5:-}"
 work="$(mktemp -d)"
 server_pid=""
 
-cleanup() {
-    [[ -n "${server_pid}" ]] && kill -KILL "${server_pid}" 2>/dev/null
-    rm -rf "${work}"
-}
-trap cleanup EXIT
-
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 show_failure() { # NAME: what a failed check prints
     local name="$1"
     echo "FAIL [${transport}]: ${name}"
-    for f in "${work}"/*.out "${work}"/*.err; do
-        [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
-    done
+    show_files "${work}"/*.out "${work}"/*.err
 }
 
 if [[ -n "${probe}" ]]; then

@@ -15,20 +15,12 @@ server_pid=""
 every=10 # small, so a fault lands in the first frames however slow the host
 current="" # the run whose outputs a failed check shows
 
-cleanup() {
-    [[ -n "${server_pid}" ]] && kill -KILL "${server_pid}" 2>/dev/null
-    rm -rf "${work}"
-}
-trap cleanup EXIT
-
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 show_failure() { # NAME: what a failed check prints
     local name="$1"
     echo "FAIL: ${name}"
-    for f in "${work}/${current}".*; do
-        [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
-    done
+    show_files "${work}/${current}".*
 }
 
 not() { ! "$@"; }

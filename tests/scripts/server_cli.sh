@@ -7,8 +7,6 @@ set -uo pipefail
 server="$1"
 version="$2"
 work="$(mktemp -d)"
-trap 'rm -rf "${work}"' EXIT
-
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 show_failure() { # NAME: what a failed check prints

@@ -12,21 +12,12 @@ work="$(mktemp -d)"
 server_pid=""
 client_pid=""
 
-cleanup() {
-    [[ -n "${client_pid}" ]] && kill "${client_pid}" 2>/dev/null
-    [[ -n "${server_pid}" ]] && kill -KILL "${server_pid}" 2>/dev/null
-    rm -rf "${work}"
-}
-trap cleanup EXIT
-
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 show_failure() { # NAME: what a failed check prints
     local name="$1"
     echo "FAIL: ${name}"
-    for f in "${work}"/*.out "${work}"/*.err; do
-        [[ -s "$f" ]] && sed "s|^|  $(basename "$f"): |" "$f" | tail -n 20
-    done
+    show_files "${work}"/*.out "${work}"/*.err
 }
 
 start_server() { # start_server NAME ARGS...
