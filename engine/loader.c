@@ -11,21 +11,25 @@
 #include "log.h"
 #include "paths.h"
 
-/* The one place transport names appear in the engine: the order tried when
- * the user names none (fastest first). */
-#if defined(_WIN32)
-static const char *const default_transport_order[] = {"rio", "iocp"};
-#else
-static const char *const default_transport_order[] = {"uring", "epoll"};
+/* The order tried when the user names no transport comes from the build
+ * (transports/CMakeLists.txt, which knows the transports): the engine's
+ * code names none. */
+#ifndef FP_DEFAULT_TRANSPORT_ORDER
+#error "FP_DEFAULT_TRANSPORT_ORDER (\"first, second\") must come from the build"
 #endif
 
-const char *fp_default_transport_order(void)
+const char *fp_default_transport_order(void) { return FP_DEFAULT_TRANSPORT_ORDER; }
+
+/* The next name of a ", "-separated list into `name`; NULL after the last. */
+static const char *next_name(const char *list, char *name, size_t name_len)
 {
-#if defined(_WIN32)
-    return "rio, iocp";
-#else
-    return "uring, epoll";
-#endif
+    while (*list == ',' || *list == ' ')
+        list++;
+    if (!*list)
+        return NULL;
+    size_t n = strcspn(list, ", ");
+    snprintf(name, name_len, "%.*s", (int)n, list);
+    return list + n;
 }
 
 typedef size_t (*fp_list_fn)(const char *dir, char *out, size_t out_len);
@@ -174,9 +178,8 @@ static fp_status try_default_order(const char *dir, fp_loaded_transport *out, ch
                                    size_t err_len)
 {
     char passed_over[1024] = "";
-    size_t n = sizeof default_transport_order / sizeof default_transport_order[0];
-    for (size_t i = 0; i < n; i++) {
-        const char *name = default_transport_order[i];
+    char name[64];
+    for (const char *rest = FP_DEFAULT_TRANSPORT_ORDER; (rest = next_name(rest, name, sizeof name));) {
         char why[512];
         fp_status st = fp_transport_load(dir, name, out, why, sizeof why);
         if (st == FP_OK && out->vt->probe(why, sizeof why) == FP_OK) {
