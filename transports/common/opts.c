@@ -151,3 +151,20 @@ fp_status fpt_opts_parse(const char *who, const fpt_opt_spec *specs, size_t n_sp
     }
     return FP_OK;
 }
+
+fp_status fpt_open_settings(const char *who, const fp_transport_host *host,
+                            const fpt_opt_spec *specs, size_t n_specs, const fp_kv *opts,
+                            size_t n_opts, void *settings, char *err, size_t err_len)
+{
+    if (!host || !host->events) {
+        if (err_len) snprintf(err, err_len, "%s: open needs a host with an events table", who);
+        return FP_EINVAL;
+    }
+    if (host->events->struct_size < sizeof(fp_transport_events)) {
+        if (err_len)
+            snprintf(err, err_len, "%s: the engine's events table has %u bytes, %zu needed", who,
+                     (unsigned)host->events->struct_size, sizeof(fp_transport_events));
+        return FP_EABI;
+    }
+    return fpt_opts_parse(who, specs, n_specs, opts, n_opts, settings, err, err_len);
+}

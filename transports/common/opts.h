@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fastport/transport.h"
 #include "fastport/types.h"
 
 typedef enum fpt_opt_kind {
@@ -41,5 +42,12 @@ fp_status fpt_parse_bool(const char *text, uint64_t *out);
 fp_status fpt_opts_parse(const char *who, const fpt_opt_spec *specs, size_t n_specs,
                          const fp_kv *opts, size_t n_opts, void *settings, char *err,
                          size_t err_len);
+
+/* What every transport's open() starts with: the host must carry an events
+ * table at least as large as the one the transport was built with (else
+ * FP_EABI), then `opts` are applied to `settings` as fpt_opts_parse does. */
+fp_status fpt_open_settings(const char *who, const fp_transport_host *host,
+                            const fpt_opt_spec *specs, size_t n_specs, const fp_kv *opts,
+                            size_t n_opts, void *settings, char *err, size_t err_len);
 
 #endif

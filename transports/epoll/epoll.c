@@ -69,20 +69,10 @@ static fp_status ep_open(const fp_transport_host *host, const fp_kv *opts, size_
                          fp_transport **out, char *err, size_t err_len)
 {
     *out = NULL;
-    if (!host || !host->events) {
-        if (err_len) snprintf(err, err_len, "epoll: open needs a host with an events table");
-        return FP_EINVAL;
-    }
-    if (host->events->struct_size < sizeof(fp_transport_events)) {
-        if (err_len)
-            snprintf(err, err_len, "epoll: the engine's events table has %u bytes, %zu needed",
-                     (unsigned)host->events->struct_size, sizeof(fp_transport_events));
-        return FP_EABI;
-    }
     ep_settings set = ep_defaults;
-    fp_status st = fpt_opts_parse("epoll", ep_option_specs,
-                                  sizeof(ep_option_specs) / sizeof(ep_option_specs[0]), opts,
-                                  n_opts, &set, err, err_len);
+    fp_status st = fpt_open_settings("epoll", host, ep_option_specs,
+                                     sizeof(ep_option_specs) / sizeof(ep_option_specs[0]), opts,
+                                     n_opts, &set, err, err_len);
     if (st != FP_OK) return st;
     fp_transport *t = calloc(1, sizeof(*t));
     if (!t) return FP_ENOMEM;

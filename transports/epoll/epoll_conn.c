@@ -48,10 +48,10 @@ static fp_tconn *conn_alloc(fp_tworker *w)
     c->h.kind = EP_KIND_CONN;
     c->fd = -1;
     c->w = w;
-    ep_list_init(&c->ready_link);
-    ep_list_init(&c->dirty_link);
-    ep_list_init(&c->wait_link);
-    ep_list_init(&c->notify_link);
+    fpt_list_init(&c->ready_link);
+    fpt_list_init(&c->dirty_link);
+    fpt_list_init(&c->wait_link);
+    fpt_list_init(&c->notify_link);
     w->stats.conns_open++;
     return c;
 }
@@ -141,13 +141,13 @@ static void conn_terminate(fp_tconn *c, fp_status why, bool abortive)
     }
     c->events = 0;
     ep_chain_release(c);
-    ep_list_remove(&c->ready_link);
-    ep_list_remove(&c->dirty_link);
-    ep_list_remove(&c->wait_link);
+    fpt_list_remove(&c->ready_link);
+    fpt_list_remove(&c->dirty_link);
+    fpt_list_remove(&c->wait_link);
     c->state = EP_CONN_DEAD;
     c->close_why = why;
     w->stats.conns_open--;
-    if (!c->silent && !ep_linked(&c->notify_link)) ep_list_push_back(&w->notify, &c->notify_link);
+    if (!c->silent && !fpt_linked(&c->notify_link)) fpt_list_push_back(&w->notify, &c->notify_link);
 }
 
 void ep_conn_fail(fp_tconn *c, fp_status why)
@@ -175,13 +175,13 @@ void ep_close_conn(fp_tconn *c, fp_close_mode mode)
     if (c->state != EP_CONN_OPEN) return; /* already closing gracefully */
     c->state = EP_CONN_DRAINING;
     c->paused = false;
-    ep_list_remove(&c->wait_link);
+    fpt_list_remove(&c->wait_link);
     fp_tworker *w = c->w;
     /* flush() sends the rest and then the FIN; a blocked connection gets
      * there from its EPOLLOUT instead */
-    if (!c->blocked && !ep_linked(&c->dirty_link)) ep_list_push_back(&w->dirty, &c->dirty_link);
-    if (c->readable && !c->eof_seen && !ep_linked(&c->ready_link))
-        ep_list_push_back(&w->ready, &c->ready_link);
+    if (!c->blocked && !fpt_linked(&c->dirty_link)) fpt_list_push_back(&w->dirty, &c->dirty_link);
+    if (c->readable && !c->eof_seen && !fpt_linked(&c->ready_link))
+        fpt_list_push_back(&w->ready, &c->ready_link);
 }
 
 void ep_conn_shutdown_write(fp_tconn *c)
@@ -192,7 +192,7 @@ void ep_conn_shutdown_write(fp_tconn *c)
         conn_terminate(c, FP_OK, false);
         return;
     }
-    if (c->readable && !ep_linked(&c->ready_link)) ep_list_push_back(&c->w->ready, &c->ready_link);
+    if (c->readable && !fpt_linked(&c->ready_link)) fpt_list_push_back(&c->w->ready, &c->ready_link);
 }
 
 /* ---- creation ---- */
@@ -228,7 +228,7 @@ void ep_conn_accepted(fp_tworker *w, int fd, const fp_addr *peer)
     w->stats.accept_refused++;
     c->silent = true;
     conn_terminate(c, FP_OK, true);
-    ep_list_remove(&c->notify_link);
+    fpt_list_remove(&c->notify_link);
     ep_conn_release(c);
 }
 
@@ -294,8 +294,8 @@ static void complete_connect(fp_tconn *c)
     if (c->state != EP_CONN_OPEN) return;
     w->ev->on_connected(c->user);
     if (c->state != EP_CONN_OPEN) return;
-    if (c->queued && !c->blocked && !ep_linked(&c->dirty_link))
-        ep_list_push_back(&w->dirty, &c->dirty_link);
+    if (c->queued && !c->blocked && !fpt_linked(&c->dirty_link))
+        fpt_list_push_back(&w->dirty, &c->dirty_link);
     c->readable = true;
     ep_conn_read(c);
 }
@@ -348,7 +348,7 @@ void ep_recv_pause(fp_tconn *c)
 {
     if (c->state != EP_CONN_OPEN) return;
     c->paused = true;
-    ep_list_remove(&c->ready_link);
+    fpt_list_remove(&c->ready_link);
 }
 
 void ep_recv_resume(fp_tconn *c)
@@ -356,8 +356,8 @@ void ep_recv_resume(fp_tconn *c)
     if (!c->paused) return;
     c->paused = false;
     /* no new edge will come for input that arrived while paused */
-    if (c->state == EP_CONN_OPEN && c->readable && !c->eof_seen && !ep_linked(&c->ready_link))
-        ep_list_push_back(&c->w->ready, &c->ready_link);
+    if (c->state == EP_CONN_OPEN && c->readable && !c->eof_seen && !fpt_linked(&c->ready_link))
+        fpt_list_push_back(&c->w->ready, &c->ready_link);
 }
 
 void ep_conn_read(fp_tconn *c)
@@ -383,7 +383,7 @@ void ep_conn_read(fp_tconn *c)
     for (;;) {
         if (c->budget_left == 0) {
             /* fairness: the rest waits for the next poll */
-            if (!ep_linked(&c->ready_link)) ep_list_push_back(&w->ready, &c->ready_link);
+            if (!fpt_linked(&c->ready_link)) fpt_list_push_back(&w->ready, &c->ready_link);
             return;
         }
         ssize_t n = read(c->fd, w->rbuf, w->read_size);

@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 
 #include "fastport/transport.h"
+#include "list.h"
 #include "posix_socket.h"
 
 /* Under ASan, released connections and cached chunks are poisoned so a
@@ -40,45 +41,6 @@
 #define EP_POISON(p, n) ((void)(p), (void)(n))
 #define EP_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
-
-/* ---- intrusive doubly-linked lists; an unlinked node points at itself ---- */
-
-typedef struct ep_link {
-    struct ep_link *prev, *next;
-} ep_link;
-
-#define ep_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-
-static inline void ep_list_init(ep_link *n) { n->prev = n->next = n; }
-static inline bool ep_list_empty(const ep_link *head) { return head->next == head; }
-static inline bool ep_linked(const ep_link *n) { return n->next != n; }
-
-static inline void ep_list_push_back(ep_link *head, ep_link *n)
-{
-    n->prev = head->prev;
-    n->next = head;
-    head->prev->next = n;
-    head->prev = n;
-}
-
-static inline void ep_list_remove(ep_link *n)
-{
-    n->prev->next = n->next;
-    n->next->prev = n->prev;
-    ep_list_init(n);
-}
-
-/* Moves every node of `from` to the empty list `to`. */
-static inline void ep_list_take_all(ep_link *to, ep_link *from)
-{
-    ep_list_init(to);
-    if (ep_list_empty(from)) return;
-    to->next = from->next;
-    to->prev = from->prev;
-    to->next->prev = to;
-    to->prev->next = to;
-    ep_list_init(from);
-}
 
 /* ---- settings (filled from --transport-opt) ---- */
 
@@ -154,10 +116,10 @@ struct fp_tconn {
     size_t sent_unreported;
     fp_status close_why;
 
-    ep_link ready_link;  /* worker->ready: must be (re)read */
-    ep_link dirty_link;  /* worker->dirty: committed data for flush */
-    ep_link wait_link;   /* worker->waiters: tx_reserve said FP_EAGAIN */
-    ep_link notify_link; /* worker->notify: on_sent / on_closed to deliver */
+    fpt_link ready_link;  /* worker->ready: must be (re)read */
+    fpt_link dirty_link;  /* worker->dirty: committed data for flush */
+    fpt_link wait_link;   /* worker->waiters: tx_reserve said FP_EAGAIN */
+    fpt_link notify_link; /* worker->notify: on_sent / on_closed to deliver */
     fp_tconn *free_next;
 
     fp_addr peer;
@@ -219,7 +181,7 @@ struct fp_tworker {
     struct epoll_event *events;
     int max_events;
 
-    ep_link ready, dirty, waiters, notify;
+    fpt_link ready, dirty, waiters, notify;
     bool writable_due; /* send memory was freed while writers wait */
 
     ep_conn_block *blocks;

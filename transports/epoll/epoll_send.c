@@ -66,7 +66,7 @@ static void chunk_release(fp_tworker *w, ep_chunk *ch)
     } else {
         free(ch);
     }
-    if (!ep_list_empty(&w->waiters)) w->writable_due = true;
+    if (!fpt_list_empty(&w->waiters)) w->writable_due = true;
 }
 
 void ep_chunks_free_cache(fp_tworker *w)
@@ -123,7 +123,7 @@ fp_status ep_tx_reserve(fp_tconn *c, size_t len, fp_span *out)
         if (st != FP_OK) {
             if (st == FP_EAGAIN) {
                 w->stats.eagain_reserve++;
-                if (!ep_linked(&c->wait_link)) ep_list_push_back(&w->waiters, &c->wait_link);
+                if (!fpt_linked(&c->wait_link)) fpt_list_push_back(&w->waiters, &c->wait_link);
             }
             return st;
         }
@@ -153,7 +153,7 @@ void ep_tx_commit(fp_tconn *c, fp_span *span, size_t used)
         trim_empty_tail(c);
         return;
     }
-    if (!c->blocked && !ep_linked(&c->dirty_link)) ep_list_push_back(&c->w->dirty, &c->dirty_link);
+    if (!c->blocked && !fpt_linked(&c->dirty_link)) fpt_list_push_back(&c->w->dirty, &c->dirty_link);
 }
 
 void ep_tx_cancel(fp_tconn *c, fp_span *span)
@@ -213,7 +213,7 @@ void ep_conn_send(fp_tconn *c)
         w->stats.send_bytes += (uint64_t)n;
         chain_consume(c, (size_t)n);
         c->sent_unreported += (size_t)n;
-        if (!ep_linked(&c->notify_link)) ep_list_push_back(&w->notify, &c->notify_link);
+        if (!fpt_linked(&c->notify_link)) fpt_list_push_back(&w->notify, &c->notify_link);
         if ((size_t)n < total) {
             /* the socket buffer is full: wait for EPOLLOUT */
             c->blocked = true;

@@ -28,10 +28,10 @@ fp_status ep_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     w->read_budget = t->set.read_budget;
     w->pool_max = (size_t)t->set.send_pool_max;
     w->max_events = EP_MAX_EVENTS;
-    ep_list_init(&w->ready);
-    ep_list_init(&w->dirty);
-    ep_list_init(&w->waiters);
-    ep_list_init(&w->notify);
+    fpt_list_init(&w->ready);
+    fpt_list_init(&w->dirty);
+    fpt_list_init(&w->waiters);
+    fpt_list_init(&w->notify);
 
     fp_status st = FP_ENOMEM;
     w->rbuf = malloc(w->read_size);
@@ -89,20 +89,20 @@ static void drain_wakefd(fp_tworker *w)
 
 static bool has_deferred_work(const fp_tworker *w)
 {
-    return !ep_list_empty(&w->ready) || !ep_list_empty(&w->notify) ||
-           !ep_list_empty(&w->dirty) || (w->writable_due && !ep_list_empty(&w->waiters));
+    return !fpt_list_empty(&w->ready) || !fpt_list_empty(&w->notify) ||
+           !fpt_list_empty(&w->dirty) || (w->writable_due && !fpt_list_empty(&w->waiters));
 }
 
 /* Reads the connections left readable by an earlier poll (budget spent,
  * resumed, closing). Each gets one turn; those still readable requeue. */
 static int run_ready(fp_tworker *w)
 {
-    ep_link batch;
+    fpt_link batch;
     int handled = 0;
-    ep_list_take_all(&batch, &w->ready);
-    while (!ep_list_empty(&batch)) {
-        fp_tconn *c = ep_container_of(batch.next, fp_tconn, ready_link);
-        ep_list_remove(&c->ready_link);
+    fpt_list_take_all(&batch, &w->ready);
+    while (!fpt_list_empty(&batch)) {
+        fp_tconn *c = fpt_container_of(batch.next, fp_tconn, ready_link);
+        fpt_list_remove(&c->ready_link);
         ep_conn_read(c);
         handled++;
     }
@@ -113,12 +113,12 @@ static int run_writable(fp_tworker *w)
 {
     if (!w->writable_due || w->pool_used >= w->pool_max) return 0;
     w->writable_due = false;
-    ep_link batch;
+    fpt_link batch;
     int handled = 0;
-    ep_list_take_all(&batch, &w->waiters);
-    while (!ep_list_empty(&batch)) {
-        fp_tconn *c = ep_container_of(batch.next, fp_tconn, wait_link);
-        ep_list_remove(&c->wait_link);
+    fpt_list_take_all(&batch, &w->waiters);
+    while (!fpt_list_empty(&batch)) {
+        fp_tconn *c = fpt_container_of(batch.next, fp_tconn, wait_link);
+        fpt_list_remove(&c->wait_link);
         if (c->state == EP_CONN_OPEN || c->state == EP_CONN_CONNECTING) {
             w->ev->on_writable(c->user);
             handled++;
@@ -131,19 +131,19 @@ static int run_writable(fp_tworker *w)
  * after its on_closed returned. */
 static int run_notify(fp_tworker *w)
 {
-    ep_link batch;
+    fpt_link batch;
     int handled = 0;
-    ep_list_take_all(&batch, &w->notify);
-    while (!ep_list_empty(&batch)) {
-        fp_tconn *c = ep_container_of(batch.next, fp_tconn, notify_link);
-        ep_list_remove(&c->notify_link);
+    fpt_list_take_all(&batch, &w->notify);
+    while (!fpt_list_empty(&batch)) {
+        fp_tconn *c = fpt_container_of(batch.next, fp_tconn, notify_link);
+        fpt_list_remove(&c->notify_link);
         if (c->sent_unreported) {
             size_t sent = c->sent_unreported;
             c->sent_unreported = 0;
             w->ev->on_sent(c->user, sent);
             handled++;
         }
-        if (c->state == EP_CONN_DEAD && !ep_linked(&c->notify_link)) {
+        if (c->state == EP_CONN_DEAD && !fpt_linked(&c->notify_link)) {
             /* on_sent may have queued more sent bytes: they go first */
             w->ev->on_closed(c->user, c->close_why);
             ep_conn_release(c);
@@ -157,7 +157,7 @@ static void dispatch(const struct epoll_event *e)
 {
     ep_handle *h = e->data.ptr;
     switch (h->kind) {
-    case EP_KIND_WAKE: drain_wakefd(ep_container_of(h, fp_tworker, wake_handle)); break;
+    case EP_KIND_WAKE: drain_wakefd(fpt_container_of(h, fp_tworker, wake_handle)); break;
     case EP_KIND_ACCEPTOR: ep_acceptor_on_event((ep_acceptor *)h); break;
     case EP_KIND_CONN: ep_conn_on_event((fp_tconn *)h, e->events); break;
     }
@@ -188,11 +188,11 @@ int ep_poll(fp_tworker *w, int timeout_ms)
 
 void ep_flush(fp_tworker *w)
 {
-    ep_link batch;
-    ep_list_take_all(&batch, &w->dirty);
-    while (!ep_list_empty(&batch)) {
-        fp_tconn *c = ep_container_of(batch.next, fp_tconn, dirty_link);
-        ep_list_remove(&c->dirty_link);
+    fpt_link batch;
+    fpt_list_take_all(&batch, &w->dirty);
+    while (!fpt_list_empty(&batch)) {
+        fp_tconn *c = fpt_container_of(batch.next, fp_tconn, dirty_link);
+        fpt_list_remove(&c->dirty_link);
         ep_conn_send(c);
     }
 }

@@ -208,20 +208,10 @@ static fp_status ur_open(const fp_transport_host *host, const fp_kv *opts, size_
                          fp_transport **out, char *err, size_t err_len)
 {
     *out = NULL;
-    if (!host || !host->events) {
-        if (err_len) snprintf(err, err_len, "uring: open needs a host with an events table");
-        return FP_EINVAL;
-    }
-    if (host->events->struct_size < sizeof(fp_transport_events)) {
-        if (err_len)
-            snprintf(err, err_len, "uring: the engine's events table has %u bytes, %zu needed",
-                     (unsigned)host->events->struct_size, sizeof(fp_transport_events));
-        return FP_EABI;
-    }
     ur_settings set = ur_defaults;
-    fp_status st = fpt_opts_parse("uring", ur_option_specs,
-                                  sizeof(ur_option_specs) / sizeof(ur_option_specs[0]), opts,
-                                  n_opts, &set, err, err_len);
+    fp_status st = fpt_open_settings("uring", host, ur_option_specs,
+                                     sizeof(ur_option_specs) / sizeof(ur_option_specs[0]), opts,
+                                     n_opts, &set, err, err_len);
     if (st != FP_OK) return st;
     st = resolve_settings(&set, err, err_len);
     if (st != FP_OK) return st;
