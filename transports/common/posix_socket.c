@@ -1,6 +1,8 @@
 #include "posix_socket.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -68,4 +70,33 @@ fail:;
     int err = errno;
     close(fd);
     return -err;
+}
+
+fp_status fpt_listen_bound(const char *who, const fp_addr *addr, const fp_listen_opts *opts,
+                           int default_backlog, int sock_flags, uint64_t sndbuf, uint64_t rcvbuf,
+                           int *fd, fp_addr *bound, int *backlog_out, char *err, size_t err_len)
+{
+    char where[64];
+    fpt_addr_format(addr, where, sizeof(where));
+    int backlog = default_backlog;
+    if (opts && opts->struct_size >= offsetof(fp_listen_opts, backlog) + sizeof(int) &&
+        opts->backlog > 0)
+        backlog = opts->backlog;
+    int s = fpt_listen_socket(addr, backlog, sock_flags, sndbuf, rcvbuf);
+    if (s < 0) {
+        if (err_len) snprintf(err, err_len, "%s: cannot listen on %s: %s", who, where, strerror(-s));
+        return fpt_errno_status(-s);
+    }
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(s, (struct sockaddr *)&ss, &len) < 0) {
+        int e = errno;
+        close(s);
+        if (err_len) snprintf(err, err_len, "%s: getsockname on %s: %s", who, where, strerror(e));
+        return fpt_errno_status(e);
+    }
+    fpt_addr_from_sockaddr((struct sockaddr *)&ss, bound);
+    *fd = s;
+    *backlog_out = backlog;
+    return FP_OK;
 }

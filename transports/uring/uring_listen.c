@@ -25,34 +25,20 @@
 fp_status ur_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
                     fp_tlistener **out, char *err, size_t err_len)
 {
-    char where[64];
     *out = NULL;
-    fpt_addr_format(addr, where, sizeof(where));
-    int backlog = (int)t->set.backlog;
-    if (opts && opts->struct_size >= offsetof(fp_listen_opts, backlog) + sizeof(int) &&
-        opts->backlog > 0)
-        backlog = opts->backlog;
-    int fd = fpt_listen_socket(addr, backlog, 0, t->set.sndbuf, t->set.rcvbuf);
-    if (fd < 0) {
-        if (err_len) snprintf(err, err_len, "uring: cannot listen on %s: %s", where, strerror(-fd));
-        return fpt_errno_status(-fd);
-    }
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-        int e = errno;
-        close(fd);
-        if (err_len) snprintf(err, err_len, "uring: getsockname on %s: %s", where, strerror(e));
-        return fpt_errno_status(e);
-    }
+    int fd, backlog;
+    fp_addr bound;
+    fp_status st = fpt_listen_bound("uring", addr, opts, (int)t->set.backlog, 0, t->set.sndbuf,
+                                    t->set.rcvbuf, &fd, &bound, &backlog, err, err_len);
+    if (st != FP_OK) return st;
     fp_tlistener *l = calloc(1, sizeof(*l));
     if (!l) {
         close(fd);
-        if (err_len) snprintf(err, err_len, "uring: out of memory for listener %s", where);
+        if (err_len) snprintf(err, err_len, "uring: out of memory for a listener");
         return FP_ENOMEM;
     }
     l->t = t;
-    fpt_addr_from_sockaddr((struct sockaddr *)&ss, &l->addr);
+    l->addr = bound;
     l->backlog = backlog;
     atomic_init(&l->spare_fd, fd);
     *out = l;
