@@ -1,10 +1,14 @@
 #include "posix_socket.h"
 
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +31,60 @@ fp_status fpt_errno_status(int err)
     case EAFNOSUPPORT: return FP_EINVAL;
     default: return FP_EIO;
     }
+}
+
+/* The core gathers into fpt_iov; sendmsg takes the array as it is. */
+_Static_assert(sizeof(fpt_iov) == sizeof(struct iovec) &&
+                   offsetof(fpt_iov, base) == offsetof(struct iovec, iov_base) &&
+                   offsetof(fpt_iov, len) == offsetof(struct iovec, iov_len),
+               "fpt_iov must match struct iovec");
+
+fp_status fpt_connect_status(int err)
+{
+    switch (err) {
+    case ECONNREFUSED: return FP_ECONNREFUSED;
+    case ETIMEDOUT: return FP_ETIMEDOUT;
+    default: return FP_EIO;
+    }
+}
+
+void fpt_set_nodelay(int fd, bool on)
+{
+    if (!on) return;
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+void fpt_fd_abort_socket(fpt_conn *c)
+{
+    int fd = fpt_conn_fd(c);
+    if (fd < 0) return;
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+void fpt_fd_shutdown_send(fpt_conn *c) { (void)shutdown(fpt_conn_fd(c), SHUT_WR); }
+
+fp_status fpt_adopt_prepare(fp_socket_handle handle, bool nonblocking, uint64_t sndbuf,
+                            uint64_t rcvbuf, bool nodelay, int *fd_out, fp_addr *peer)
+{
+    int fd = (int)handle;
+    if (fd < 0 || (intptr_t)fd != handle) return FP_EINVAL;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    int flags = fcntl(fd, F_GETFL);
+    int want = nonblocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+    if (flags < 0 || fcntl(fd, F_SETFL, want) < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
+        fp_status st = fpt_errno_status(errno);
+        close(fd);
+        return st;
+    }
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fpt_set_socket_buffers(fd, sndbuf, rcvbuf);
+    fpt_set_nodelay(fd, nodelay);
+    fpt_addr_from_sockaddr((struct sockaddr *)&ss, peer);
+    *fd_out = fd;
+    return FP_OK;
 }
 
 int64_t fpt_now_ms(void)
@@ -72,7 +130,9 @@ fail:;
     return -err;
 }
 
-fp_status fpt_listen_bound(const char *who, const fp_addr *addr, const fp_listen_opts *opts,
+/* The backlog from `opts` (else `default_backlog`), fpt_listen_socket,
+ * and the address it really bound (port 0 resolved). */
+static fp_status listen_bound(const char *who, const fp_addr *addr, const fp_listen_opts *opts,
                            int default_backlog, int sock_flags, uint64_t sndbuf, uint64_t rcvbuf,
                            int *fd, fp_addr *bound, int *backlog_out, char *err, size_t err_len)
 {
@@ -99,4 +159,53 @@ fp_status fpt_listen_bound(const char *who, const fp_addr *addr, const fp_listen
     *fd = s;
     *backlog_out = backlog;
     return FP_OK;
+}
+
+fp_status fpt_listener_open(const char *who, const fp_addr *addr, const fp_listen_opts *opts,
+                            int default_backlog, int sock_flags, uint64_t sndbuf, uint64_t rcvbuf,
+                            fp_tlistener **out, char *err, size_t err_len)
+{
+    *out = NULL;
+    int fd, backlog;
+    fp_addr bound;
+    fp_status st = listen_bound(who, addr, opts, default_backlog, sock_flags, sndbuf, rcvbuf, &fd,
+                                    &bound, &backlog, err, err_len);
+    if (st != FP_OK) return st;
+    fp_tlistener *l = calloc(1, sizeof(*l));
+    if (!l) {
+        close(fd);
+        if (err_len) snprintf(err, err_len, "%s: out of memory for a listener", who);
+        return FP_ENOMEM;
+    }
+    l->addr = bound;
+    l->backlog = backlog;
+    l->sock_flags = sock_flags;
+    l->sndbuf = sndbuf;
+    l->rcvbuf = rcvbuf;
+    atomic_init(&l->spare_fd, fd);
+    *out = l;
+    return FP_OK;
+}
+
+void fpt_listener_addr(const fp_tlistener *l, fp_addr *out) { *out = l->addr; }
+
+void fpt_listener_close(fp_tlistener *l)
+{
+    if (!l) return;
+    int fd = atomic_exchange(&l->spare_fd, -1);
+    if (fd >= 0) close(fd);
+    free(l);
+}
+
+int fpt_listener_take_fd(fp_tlistener *l, const fpt_worker *w)
+{
+    int fd = atomic_exchange(&l->spare_fd, -1);
+    if (fd < 0) fd = fpt_listen_socket(&l->addr, l->backlog, l->sock_flags, l->sndbuf, l->rcvbuf);
+    if (fd < 0) {
+        char where[64];
+        fpt_addr_format(&l->addr, where, sizeof(where));
+        fpt_log(w->host, FP_LOG_ERROR, "%s: worker %u cannot listen on %s: %s", w->be->name, w->index,
+                where, strerror(-fd));
+    }
+    return fd;
 }

@@ -2,7 +2,6 @@
  * epoll.c - the epoll transport's entry table, options and small helpers.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,17 +39,6 @@ static const ep_settings ep_defaults = {
     .sndbuf = 0,
     .rcvbuf = 0,
 };
-
-void ep_log(const fp_transport *t, fp_log_level level, const char *fmt, ...)
-{
-    if (!t->host->log) return;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    t->host->log(t->host->log_ctx, level, msg);
-}
 
 static fp_status ep_probe(char *why, size_t why_len)
 {
@@ -96,23 +84,37 @@ static const fp_transport_vtbl ep_vtbl = {
     .worker_open = ep_worker_open,
     .worker_close = ep_worker_close,
     .listen = ep_listen,
-    .listener_addr = ep_listener_addr,
+    .listener_addr = fpt_listener_addr,
     .accept_start = ep_accept_start,
     .accept_stop = ep_accept_stop,
-    .listener_close = ep_listener_close,
+    .listener_close = fpt_listener_close,
     .connect = ep_connect,
     .adopt = ep_adopt,
-    .recv_pause = ep_recv_pause,
-    .recv_resume = ep_recv_resume,
-    .tx_reserve = ep_tx_reserve,
-    .tx_commit = ep_tx_commit,
-    .tx_cancel = ep_tx_cancel,
-    .close_conn = ep_close_conn,
-    .conn_peer = ep_conn_peer,
-    .flush = ep_flush,
+    .recv_pause = fpt_recv_pause,
+    .recv_resume = fpt_recv_resume,
+    .tx_reserve = fpt_tx_reserve,
+    .tx_commit = fpt_tx_commit,
+    .tx_cancel = fpt_tx_cancel,
+    .close_conn = fpt_close_conn,
+    .conn_peer = fpt_conn_peer,
+    .flush = fpt_flush,
     .poll = ep_poll,
     .wake = ep_wake,
     .stats = ep_stats_emit,
+};
+
+const fpt_backend ep_backend = {
+    .name = "epoll",
+    .conn_size = sizeof(struct fp_tconn),
+    .input = ep_conn_read,
+    .send = ep_conn_send,
+    .shutdown_send = fpt_fd_shutdown_send,
+    .abort_socket = fpt_fd_abort_socket,
+    .finish = ep_conn_finish,
+    .discard = ep_conn_discard,
+    .chunk_take = ep_chunk_take,
+    .chunk_give_back = ep_chunk_give_back,
+    .chunk_room = ep_chunk_room,
 };
 
 FP_EXPORT const fp_transport_vtbl *fp_transport_entry(void);

@@ -1,17 +1,14 @@
 /*
- * epoll_conn.c - connection lifetime: creation (accept, connect, adopt),
- * the receive path, and closing.
+ * epoll_conn.c - connections under epoll: creation (accept, connect,
+ * adopt), readiness events, the read loop and closing the fd.
  *
- * Input is edge-triggered. `readable` remembers an edge we have not drained,
- * so a connection whose read budget ran out, or that was paused, is read
- * again from the worker's ready list without waiting for a new edge.
+ * Input is edge-triggered. `readable` remembers an edge we have not
+ * drained, so a connection whose read budget ran out, or that was paused,
+ * is read again from the core's ready list without waiting for a new edge.
+ * Nothing is ever in flight in the kernel, so a close finishes at once.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,70 +16,10 @@
 #include "epoll_internal.h"
 #include "sockaddr.h"
 
-#define EP_CONN_BLOCK 64
 #define EP_INPUT_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLET)
 
-/* ---- pool ---- */
-
-static fp_tconn *conn_alloc(fp_tworker *w)
-{
-    if (!w->free_conns) {
-        ep_conn_block *b = malloc(sizeof(*b) + EP_CONN_BLOCK * sizeof(fp_tconn));
-        if (!b) return NULL;
-        b->count = EP_CONN_BLOCK;
-        b->next = w->blocks;
-        w->blocks = b;
-        for (size_t i = b->count; i-- > 0;) {
-            fp_tconn *c = &b->conns[i];
-            memset(c, 0, sizeof(*c));
-            c->state = EP_CONN_FREE;
-            c->free_next = w->free_conns;
-            w->free_conns = c;
-            EP_POISON(c, sizeof(*c));
-        }
-    }
-    fp_tconn *c = w->free_conns;
-    EP_UNPOISON(c, sizeof(*c));
-    w->free_conns = c->free_next;
-    memset(c, 0, sizeof(*c));
-    c->h.kind = EP_KIND_CONN;
-    c->fd = -1;
-    c->w = w;
-    fpt_list_init(&c->ready_link);
-    fpt_list_init(&c->dirty_link);
-    fpt_list_init(&c->wait_link);
-    fpt_list_init(&c->notify_link);
-    w->stats.conns_open++;
-    return c;
-}
-
-void ep_conn_release(fp_tconn *c)
-{
-    fp_tworker *w = c->w;
-    c->state = EP_CONN_FREE;
-    c->free_next = w->free_conns;
-    w->free_conns = c;
-    EP_POISON(c, sizeof(*c));
-}
-
-void ep_conns_release_all(fp_tworker *w)
-{
-    while (w->blocks) {
-        ep_conn_block *b = w->blocks;
-        w->blocks = b->next;
-        EP_UNPOISON(b->conns, b->count * sizeof(fp_tconn));
-        for (size_t i = 0; i < b->count; i++) {
-            fp_tconn *c = &b->conns[i];
-            if (c->state == EP_CONN_FREE) continue;
-            if (c->fd >= 0) close(c->fd);
-            ep_chain_release(c);
-        }
-        free(b);
-    }
-    w->free_conns = NULL;
-}
-
-/* ---- socket helpers ---- */
+_Static_assert(offsetof(struct fp_tconn, fd) == offsetof(fpt_fd_conn, fd),
+               "an epoll connection starts as fpt_fd_conn");
 
 static int sock_error(int fd)
 {
@@ -92,153 +29,83 @@ static int sock_error(int fd)
     return err;
 }
 
-static void set_nodelay(const fp_transport *t, int fd)
+static fp_tconn *conn_new(fp_tworker *w, int fd, fpt_state state)
 {
-    if (!t->set.nodelay) return;
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    fpt_conn *c = fpt_conn_new(&w->core, state);
+    if (!c) return NULL;
+    fp_tconn *ec = ep_conn(c);
+    ec->fd = fd;
+    ec->h.kind = EP_KIND_CONN;
+    return ec;
 }
 
 static fp_status conn_register(fp_tconn *c, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.ptr = &c->h};
-    if (epoll_ctl(c->w->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) return fpt_errno_status(errno);
+    if (epoll_ctl(ep_worker(c->base.w)->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+        return fpt_errno_status(errno);
     c->events = events;
     return FP_OK;
 }
 
+/* For a connection epoll never took: undo conn_new and close the fd. */
+static void conn_unregistered(fp_tconn *c)
+{
+    close(c->fd);
+    c->fd = -1;
+    fpt_conn_discard_new(&c->base);
+}
+
 void ep_conn_update_events(fp_tconn *c)
 {
-    if (c->fd < 0 || c->state == EP_CONN_DEAD) return;
+    if (c->fd < 0 || c->base.state == FPT_DEAD || c->base.state == FPT_CLOSING) return;
     uint32_t want = EP_INPUT_EVENTS;
-    if (c->blocked || c->state == EP_CONN_CONNECTING) want |= EPOLLOUT;
+    if (c->base.tx_busy || c->base.state == FPT_CONNECTING) want |= EPOLLOUT;
     if (want == c->events) return;
     struct epoll_event ev = {.events = want, .data.ptr = &c->h};
-    if (epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
-        ep_conn_fail(c, fpt_errno_status(errno));
+    if (epoll_ctl(ep_worker(c->base.w)->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+        fpt_conn_fail(&c->base, fpt_errno_status(errno));
         return;
     }
     c->events = want;
 }
 
-/* ---- closing ---- */
-
-/* Closes the socket, drops queued data and parks the connection for its
- * on_closed; nothing but on_sent/on_closed is delivered afterwards. */
-static void conn_terminate(fp_tconn *c, fp_status why, bool abortive)
+/* fpt_backend.finish: nothing is in flight; the fd goes at once. */
+void ep_conn_finish(fpt_conn *c)
 {
-    fp_tworker *w = c->w;
-    if (c->state == EP_CONN_DEAD || c->state == EP_CONN_FREE) return;
-    if (c->fd >= 0) {
-        if (abortive) {
-            struct linger lg = {.l_onoff = 1, .l_linger = 0};
-            (void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-        }
+    fp_tconn *ec = ep_conn(c);
+    if (ec->fd >= 0) {
         /* explicit: a forked child sharing the fd would keep it in our set */
-        if (c->events) (void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-        close(c->fd);
-        c->fd = -1;
+        if (ec->events) (void)epoll_ctl(ep_worker(c->w)->epfd, EPOLL_CTL_DEL, ec->fd, NULL);
+        close(ec->fd);
+        ec->fd = -1;
     }
-    c->events = 0;
-    ep_chain_release(c);
-    fpt_list_remove(&c->ready_link);
-    fpt_list_remove(&c->dirty_link);
-    fpt_list_remove(&c->wait_link);
-    c->state = EP_CONN_DEAD;
-    c->close_why = why;
-    w->stats.conns_open--;
-    if (!c->silent && !fpt_linked(&c->notify_link)) fpt_list_push_back(&w->notify, &c->notify_link);
+    ec->events = 0;
 }
 
-void ep_conn_fail(fp_tconn *c, fp_status why)
+void ep_conn_discard(fpt_conn *c)
 {
-    /* after our FIN everything was delivered: any ending is a clean one */
-    if (c->state == EP_CONN_LINGER)
-        why = FP_OK;
-    else
-        c->w->stats.peer_errors++;
-    conn_terminate(c, why, false);
+    fp_tconn *ec = ep_conn(c);
+    if (ec->fd >= 0) close(ec->fd);
 }
-
-void ep_close_conn(fp_tconn *c, fp_close_mode mode)
-{
-    switch (c->state) {
-    case EP_CONN_FREE:
-    case EP_CONN_DEAD: return;
-    case EP_CONN_CONNECTING: conn_terminate(c, FP_OK, true); return;
-    default: break;
-    }
-    if (mode == FP_CLOSE_ABORT) {
-        conn_terminate(c, FP_OK, true);
-        return;
-    }
-    if (c->state != EP_CONN_OPEN) return; /* already closing gracefully */
-    c->state = EP_CONN_DRAINING;
-    c->paused = false;
-    fpt_list_remove(&c->wait_link);
-    fp_tworker *w = c->w;
-    /* flush() sends the rest and then the FIN; a blocked connection gets
-     * there from its EPOLLOUT instead */
-    if (!c->blocked && !fpt_linked(&c->dirty_link)) fpt_list_push_back(&w->dirty, &c->dirty_link);
-    if (c->readable && !c->eof_seen && !fpt_linked(&c->ready_link))
-        fpt_list_push_back(&w->ready, &c->ready_link);
-}
-
-void ep_conn_shutdown_write(fp_tconn *c)
-{
-    (void)shutdown(c->fd, SHUT_WR);
-    c->state = EP_CONN_LINGER;
-    if (c->eof_seen) {
-        conn_terminate(c, FP_OK, false);
-        return;
-    }
-    if (c->readable && !fpt_linked(&c->ready_link)) fpt_list_push_back(&c->w->ready, &c->ready_link);
-}
-
-/* ---- creation ---- */
 
 void ep_conn_accepted(fp_tworker *w, int fd, const fp_addr *peer)
 {
-    fp_tconn *c = conn_alloc(w);
+    fp_tconn *c = conn_new(w, fd, FPT_OPEN);
     if (!c) {
         close(fd);
-        w->stats.accept_errors++;
+        w->core.counters.accept_errors++;
         return;
     }
-    c->fd = fd;
-    c->state = EP_CONN_OPEN;
-    c->peer = *peer;
-    set_nodelay(w->t, fd);
+    c->base.peer = *peer;
+    fpt_set_nodelay(fd, w->t->set.nodelay);
     /* ADD reports input that is already there: no read needed up front */
     if (conn_register(c, EP_INPUT_EVENTS) != FP_OK) {
-        close(fd);
-        c->fd = -1;
-        w->stats.conns_open--;
-        w->stats.accept_errors++;
-        ep_conn_release(c);
+        w->core.counters.accept_errors++;
+        conn_unregistered(c);
         return;
     }
-    void *user = w->ev->on_accepted(w->user, c, &c->peer);
-    if (user) {
-        c->user = user;
-        return;
-    }
-    /* Refused: reset it and recycle at once. The callback may already have
-     * closed it; either way nothing more is delivered. */
-    w->stats.accept_refused++;
-    c->silent = true;
-    conn_terminate(c, FP_OK, true);
-    fpt_list_remove(&c->notify_link);
-    ep_conn_release(c);
-}
-
-static fp_status connect_status(int err)
-{
-    switch (err) {
-    case ECONNREFUSED: return FP_ECONNREFUSED;
-    case ETIMEDOUT: return FP_ETIMEDOUT;
-    default: return FP_EIO;
-    }
+    (void)fpt_conn_announce_accepted(&c->base);
 }
 
 fp_status ep_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tconn **out)
@@ -250,30 +117,24 @@ fp_status ep_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fpt_errno_status(errno);
     fpt_set_socket_buffers(fd, w->t->set.sndbuf, w->t->set.rcvbuf);
-    set_nodelay(w->t, fd);
-    fp_tconn *c = conn_alloc(w);
+    fpt_set_nodelay(fd, w->t->set.nodelay);
+    fp_tconn *c = conn_new(w, fd, FPT_CONNECTING);
     if (!c) {
         close(fd);
         return FP_ENOMEM;
     }
-    c->fd = fd;
-    c->user = conn_user;
-    c->peer = *addr;
-    c->state = EP_CONN_CONNECTING;
-    w->stats.connects++;
+    c->base.user = conn_user;
+    c->base.peer = *addr;
+    w->core.counters.connects++;
     if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
         /* refused or unreachable at once: reported like a late failure */
-        w->stats.connect_failures++;
-        conn_terminate(c, connect_status(errno), false);
+        fpt_conn_connect_failed(&c->base, fpt_connect_status(errno));
         *out = c;
         return FP_OK;
     }
     fp_status st = conn_register(c, EP_INPUT_EVENTS | EPOLLOUT);
     if (st != FP_OK) {
-        close(fd);
-        c->fd = -1;
-        w->stats.conns_open--;
-        ep_conn_release(c);
+        conn_unregistered(c);
         return st;
     }
     *out = c;
@@ -282,173 +143,114 @@ fp_status ep_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
 
 static void complete_connect(fp_tconn *c)
 {
-    fp_tworker *w = c->w;
     int err = sock_error(c->fd);
     if (err) {
-        w->stats.connect_failures++;
-        conn_terminate(c, connect_status(err), false);
+        fpt_conn_connect_failed(&c->base, fpt_connect_status(err));
         return;
     }
-    c->state = EP_CONN_OPEN;
+    c->base.state = FPT_OPEN;
     ep_conn_update_events(c);
-    if (c->state != EP_CONN_OPEN) return;
-    w->ev->on_connected(c->user);
-    if (c->state != EP_CONN_OPEN) return;
-    if (c->queued && !c->blocked && !fpt_linked(&c->dirty_link))
-        fpt_list_push_back(&w->dirty, &c->dirty_link);
+    if (c->base.state != FPT_OPEN || !fpt_conn_connected(&c->base)) return;
     c->readable = true;
-    ep_conn_read(c);
+    ep_conn_read(&c->base);
 }
 
 fp_status ep_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_tconn **out)
 {
     *out = NULL;
-    int fd = (int)handle;
-    if (fd < 0 || (intptr_t)fd != handle) return FP_EINVAL;
-    fp_status st = FP_EINVAL;
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) goto fail_errno;
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) goto fail_errno;
-    fpt_set_socket_buffers(fd, w->t->set.sndbuf, w->t->set.rcvbuf);
-    set_nodelay(w->t, fd);
-    fp_tconn *c = conn_alloc(w);
+    int fd;
+    fp_addr peer;
+    fp_status st = fpt_adopt_prepare(handle, true, w->t->set.sndbuf, w->t->set.rcvbuf,
+                                     w->t->set.nodelay, &fd, &peer);
+    if (st != FP_OK) return st;
+    fp_tconn *c = conn_new(w, fd, FPT_OPEN);
     if (!c) {
-        st = FP_ENOMEM;
-        goto fail;
+        close(fd);
+        return FP_ENOMEM;
     }
-    c->fd = fd;
-    c->user = conn_user;
-    c->state = EP_CONN_OPEN;
-    fpt_addr_from_sockaddr((struct sockaddr *)&ss, &c->peer);
+    c->base.user = conn_user;
+    c->base.peer = peer;
     st = conn_register(c, EP_INPUT_EVENTS);
     if (st != FP_OK) {
-        c->fd = -1;
-        w->stats.conns_open--;
-        ep_conn_release(c);
-        goto fail;
+        conn_unregistered(c);
+        return st;
     }
     *out = c;
     return FP_OK;
-
-fail_errno:
-    st = fpt_errno_status(errno);
-fail:
-    close(fd);
-    return st;
 }
 
-void ep_conn_peer(const fp_tconn *c, fp_addr *out) { *out = c->peer; }
-
-/* ---- receive ---- */
-
-void ep_recv_pause(fp_tconn *c)
+/* fpt_backend.input: read what the socket has, within this poll's budget
+ * (the rest waits on the ready list). Returns 1 when it read. */
+int ep_conn_read(fpt_conn *c)
 {
-    if (c->state != EP_CONN_OPEN) return;
-    c->paused = true;
-    fpt_list_remove(&c->ready_link);
-}
-
-void ep_recv_resume(fp_tconn *c)
-{
-    if (!c->paused) return;
-    c->paused = false;
-    /* no new edge will come for input that arrived while paused */
-    if (c->state == EP_CONN_OPEN && c->readable && !c->eof_seen && !fpt_linked(&c->ready_link))
-        fpt_list_push_back(&c->w->ready, &c->ready_link);
-}
-
-void ep_conn_read(fp_tconn *c)
-{
-    fp_tworker *w = c->w;
-    bool discard;
-    switch (c->state) {
-    case EP_CONN_OPEN:
-        if (c->paused || c->eof_seen) return;
-        discard = false;
-        break;
-    case EP_CONN_DRAINING:
-    case EP_CONN_LINGER:
-        if (c->eof_seen) return;
-        discard = true; /* closing: input is read only to find the FIN */
-        break;
-    default: return;
-    }
-    if (c->budget_round != w->round) {
-        c->budget_round = w->round;
-        c->budget_left = w->read_budget;
+    fp_tconn *ec = ep_conn(c);
+    fp_tworker *w = ep_worker(c->w);
+    if (!ec->readable || !fpt_conn_wants_input(c)) return 0;
+    if (ec->budget_round != w->round) {
+        ec->budget_round = w->round;
+        ec->budget_left = w->read_budget;
     }
     for (;;) {
-        if (c->budget_left == 0) {
-            /* fairness: the rest waits for the next poll */
-            if (!fpt_linked(&c->ready_link)) fpt_list_push_back(&w->ready, &c->ready_link);
-            return;
+        if (ec->budget_left == 0) {
+            fpt_conn_push_ready(c); /* fairness: the rest waits for the next poll */
+            return 1;
         }
-        ssize_t n = read(c->fd, w->rbuf, w->read_size);
+        ssize_t n = read(ec->fd, w->rbuf, w->read_size);
         if (n > 0) {
             w->stats.reads++;
-            w->stats.read_bytes += (uint64_t)n;
-            c->budget_left = (uint64_t)n >= c->budget_left ? 0 : c->budget_left - (uint64_t)n;
-            if (!discard) {
-                w->ev->on_recv(c->user, w->rbuf, (size_t)n);
-                if (c->state == EP_CONN_DEAD) return;
-                if (c->state != EP_CONN_OPEN)
-                    discard = true;
-                else if (c->paused)
-                    return; /* `readable` stays set: resume reads on */
-            }
+            ec->budget_left = (uint64_t)n >= ec->budget_left ? 0 : ec->budget_left - (uint64_t)n;
+            /* closing: input is read only to find the FIN, and dropped */
+            fpt_conn_received(c, w->rbuf, (size_t)n);
+            if (!fpt_conn_wants_input(c)) return 1; /* closed or paused: `readable` stays */
             /* A short read emptied the socket; new data brings a new edge.
              * After RDHUP keep reading to collect the 0 that marks the FIN. */
-            if ((size_t)n < w->read_size && !c->eof_pending) {
-                c->readable = false;
-                return;
+            if ((size_t)n < w->read_size && !ec->eof_pending) {
+                ec->readable = false;
+                return 1;
             }
             continue;
         }
         if (n == 0) {
-            c->readable = false;
-            c->eof_pending = false;
-            c->eof_seen = true;
-            if (c->state == EP_CONN_OPEN)
-                w->ev->on_eof(c->user);
-            else if (c->state == EP_CONN_LINGER)
-                conn_terminate(c, FP_OK, false);
-            /* DRAINING: finished once the queue is out and the FIN sent */
-            return;
+            ec->readable = false;
+            ec->eof_pending = false;
+            fpt_conn_eof(c);
+            return 1;
         }
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            c->readable = false;
-            c->eof_pending = false;
-            return;
+            ec->readable = false;
+            ec->eof_pending = false;
+            return 1;
         }
-        ep_conn_fail(c, fpt_errno_status(errno));
-        return;
+        fpt_conn_fail(c, fpt_errno_status(errno));
+        return 1;
     }
 }
 
 void ep_conn_on_event(fp_tconn *c, uint32_t events)
 {
-    if (c->state == EP_CONN_DEAD || c->state == EP_CONN_FREE) return;
-    if (c->state == EP_CONN_CONNECTING) {
+    switch (c->base.state) {
+    case FPT_FREE:
+    case FPT_CLOSING:
+    case FPT_DEAD: return;
+    case FPT_CONNECTING:
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) complete_connect(c);
         return;
+    default: break;
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c->readable = true;
     if (events & (EPOLLRDHUP | EPOLLHUP)) c->eof_pending = true;
     if (events & EPOLLERR) {
         int err = sock_error(c->fd);
         if (err) {
-            ep_conn_fail(c, fpt_errno_status(err));
+            fpt_conn_fail(&c->base, fpt_errno_status(err));
             return;
         }
     }
-    if ((events & (EPOLLOUT | EPOLLHUP)) && c->blocked) {
-        c->blocked = false;
-        ep_conn_send(c);
-        if (c->state == EP_CONN_DEAD) return;
+    if ((events & (EPOLLOUT | EPOLLHUP)) && c->base.tx_busy) {
+        c->base.tx_busy = false;
+        ep_conn_send(&c->base);
+        if (c->base.state == FPT_DEAD || c->base.state == FPT_CLOSING) return;
     }
-    if (c->readable) ep_conn_read(c);
+    if (c->readable) ep_conn_read(&c->base);
 }

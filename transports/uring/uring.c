@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,17 +59,6 @@ static const ur_settings ur_defaults = {
 };
 
 #define UR_DEFAULT_POOL_SIZE (256 * KIB)
-
-void ur_log(const fp_transport *t, fp_log_level level, const char *fmt, ...)
-{
-    if (!t->host->log) return;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    t->host->log(t->host->log_ctx, level, msg);
-}
 
 static int read_io_uring_disabled(void)
 {
@@ -240,24 +228,42 @@ static const fp_transport_vtbl ur_vtbl = {
     .worker_open = ur_worker_open,
     .worker_close = ur_worker_close,
     .listen = ur_listen,
-    .listener_addr = ur_listener_addr,
+    .listener_addr = fpt_listener_addr,
     .accept_start = ur_accept_start,
     .accept_stop = ur_accept_stop,
-    .listener_close = ur_listener_close,
+    .listener_close = fpt_listener_close,
     .connect = ur_connect,
     .adopt = ur_adopt,
-    .recv_pause = ur_recv_pause,
-    .recv_resume = ur_recv_resume,
-    .tx_reserve = ur_tx_reserve,
-    .tx_commit = ur_tx_commit,
-    .tx_cancel = ur_tx_cancel,
-    .close_conn = ur_close_conn,
-    .conn_peer = ur_conn_peer,
-    .flush = ur_flush,
+    .recv_pause = fpt_recv_pause,
+    .recv_resume = fpt_recv_resume,
+    .tx_reserve = fpt_tx_reserve,
+    .tx_commit = fpt_tx_commit,
+    .tx_cancel = fpt_tx_cancel,
+    .close_conn = fpt_close_conn,
+    .conn_peer = fpt_conn_peer,
+    .flush = fpt_flush,
     .poll = ur_poll,
     .wake = ur_wake,
     .stats = ur_stats_emit,
-    .tx_lend = ur_tx_lend,
+    .tx_lend = fpt_tx_lend,
+};
+
+const fpt_backend ur_backend = {
+    .name = "uring",
+    .conn_size = sizeof(struct fp_tconn),
+    .input = ur_recv_arm,
+    .input_pause = ur_recv_cancel,
+    .send = ur_conn_send,
+    .shutdown_send = fpt_fd_shutdown_send,
+    .abort_socket = fpt_fd_abort_socket,
+    .cancel = ur_conn_cancel,
+    .finish = ur_conn_finish,
+    .discard = ur_conn_discard,
+    .chunk_take = ur_chunk_take,
+    .chunk_give_back = ur_chunk_give_back,
+    .chunk_room = ur_chunk_room,
+    .lend_hold = ur_lend_hold,
+    .lend_drop = ur_lend_drop,
 };
 
 FP_EXPORT const fp_transport_vtbl *fp_transport_entry(void);

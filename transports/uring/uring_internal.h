@@ -7,10 +7,10 @@
  * to the object that issued it without a pointer, and one for a freed or
  * reused object is counted and dropped.
  *
- * Callbacks are delivered only from poll(): completions are reaped there,
- * and work found elsewhere (a close from close_conn, memory freed for
- * waiting writers, bytes held while paused) is parked on a worker list
- * that the next poll() delivers without blocking.
+ * The connection life cycle, deferred delivery, the send chain, the slab
+ * and accept back-off are the transport core's (transports/common/core.h);
+ * these files hold what io_uring does differently: submission, completion
+ * handling, provided receive buffers and the registered send pool.
  */
 #ifndef FP_URING_INTERNAL_H
 #define FP_URING_INTERNAL_H
@@ -22,9 +22,9 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "core.h"
 #include "fastport/transport.h"
 #include "posix_socket.h"
-#include "list.h"
 #include "uring_compat.h"
 
 /* ---- settings (filled from --transport-opt) ---- */
@@ -51,6 +51,8 @@ struct fp_transport {
     ur_settings set;
 };
 
+extern const fpt_backend ur_backend;
+
 /* ---- user_data: kind (8 bits) | slot (24 bits) | generation (32 bits) ---- */
 
 typedef enum ur_op {
@@ -75,23 +77,11 @@ static inline uint32_t ur_ud_gen(uint64_t ud) { return (uint32_t)ud; }
 
 /* ---- send memory: registered regions carved into slices ---- */
 
-#define UR_RESERVE_MAX 65536u /* any reservation <= 65535 fits one chunk */
+#define UR_RESERVE_MAX FPT_RESERVE_MAX
 
-/* A run of contiguous slices of one region, or (region UR_CHUNK_LENT)
- * bytes lent from receive buffer `first_slot`: the unit a connection
- * queues. */
-#define UR_CHUNK_LENT UINT32_MAX
-
-typedef struct ur_chunk {
-    struct ur_chunk *next;
-    uint8_t *data;
-    uint32_t start; /* first unsent byte */
-    uint32_t end;   /* end of committed bytes */
-    uint32_t cap;
-    uint32_t region;
-    uint32_t first_slot;
-    uint32_t n_slots;
-} ur_chunk;
+/* A run of contiguous slices of one region (region, first_slot, n_slots),
+ * or bytes lent from receive buffer `first_slot` (FPT_CHUNK_LENT). */
+typedef fpt_chunk ur_chunk;
 
 typedef struct ur_region {
     uint8_t *base;
@@ -151,16 +141,6 @@ typedef struct ur_bufring {
 
 /* ---- connections ---- */
 
-typedef enum ur_conn_state {
-    UR_CONN_FREE = 0,
-    UR_CONN_CONNECTING,
-    UR_CONN_OPEN,
-    UR_CONN_DRAINING, /* graceful close: sending what was committed */
-    UR_CONN_LINGER,   /* FIN sent: discarding input until the peer's FIN */
-    UR_CONN_CLOSING,  /* waiting for every operation's completion */
-    UR_CONN_DEAD      /* fd closed; on_closed waits on the notify list */
-} ur_conn_state;
-
 #define UR_IOV_MAX 64
 
 /* The sendmsg of a send in flight: taken from the worker when a send is
@@ -172,92 +152,67 @@ typedef struct ur_txmsg {
     struct iovec iov[UR_IOV_MAX];
 } ur_txmsg;
 
-/* Bytes received while paused, delivered on resume before anything newer. */
-typedef struct ur_stash {
-    uint8_t *data;
-    size_t off, len, cap;
-} ur_stash;
-
 struct fp_tconn {
-    int fd;
-    ur_conn_state state;
-    uint32_t slot;
-    uint32_t gen;
-    unsigned ops; /* operations whose final completion is still due */
-    fp_tworker *w;
-    void *user;
-
-    bool paused;
-    bool recv_armed;       /* a multishot recv is outstanding */
-    bool recv_cancelling;  /* a cancel for it is outstanding */
-    bool eof_seen;         /* recv returned 0 */
-    bool eof_delivered;
-    bool send_inflight;
-    bool reserving;
-    bool silent; /* refused by on_accepted: no callbacks at all */
-    fp_status close_why;
-
-    ur_chunk *head, *tail; /* send chain, commit order */
-    size_t queued;         /* committed, not yet completed by the kernel */
-    ur_txmsg *tx; /* while a send is in flight */
-    ur_stash stash;
-
-    fpt_link ready_link;  /* worker->ready: stash / eof / re-arm to do */
-    fpt_link dirty_link;  /* worker->dirty: committed data for flush */
-    fpt_link wait_link;   /* worker->waiters: tx_reserve said FP_EAGAIN */
-    fpt_link notify_link; /* worker->notify: on_closed to deliver */
-    fp_tconn *free_next;
-
+    fpt_conn base; /* first: the core's view */
+    int fd;        /* second: fpt_fd_conn's */
+    bool recv_armed;      /* a multishot recv is outstanding */
+    bool recv_cancelling; /* a cancel for it is outstanding */
+    ur_txmsg *tx;         /* while a send is in flight */
     struct sockaddr_storage *connect_addr; /* while connecting */
-    fp_addr peer;
 };
 
-/* ---- listeners ---- */
+static inline fp_tconn *ur_conn(fpt_conn *c) { return (fp_tconn *)(void *)c; }
 
-struct fp_tlistener {
-    fp_transport *t;
-    fp_addr addr; /* resolved: port 0 replaced by the real port */
-    int backlog;
-    /* The socket listen() made, for the first accept_start to take. */
-    atomic_int spare_fd;
-};
+/* ---- listeners: fp_tlistener is posix_socket.h's ---- */
 
 #define UR_MAX_ACCEPTORS 32
 
 typedef struct ur_acceptor {
+    fpt_acceptor base; /* listener, pause and deadline */
     bool in_use;
     bool armed;
-    bool paused;
     int fd;
     uint32_t gen;
     fp_tlistener *l;
-    int64_t resume_at_ms;
 } ur_acceptor;
 
 /* ---- workers ---- */
 
-typedef struct ur_stats {
-    uint64_t ring_enters, enters_skipped, completions, batches, batch_max;
-    uint64_t sends, send_submits, send_bytes, short_sends;
-    uint64_t recvs, recv_bytes, recv_arms, enobufs;
-    uint64_t lends, lend_refused;
-    uint64_t cq_overflow, submit_busy, stale_completions;
-    uint64_t accepts, accept_errors, accept_emfile, accept_refused;
-    uint64_t connects, connect_failures;
-    uint64_t conns_open, peer_errors, eagain_reserve;
-} ur_stats;
+/* The backend's counters (the core's come first); the last rows are
+ * gauges, filled when the stats are read. */
+#define UR_COUNTERS(X)        \
+    X(ring_enters)            \
+    X(ring_enters_skipped)    \
+    X(completions)            \
+    X(completion_batches)     \
+    X(completion_batch_max)   \
+    X(send_submits)           \
+    X(short_sends)            \
+    X(recvs)                  \
+    X(recv_arms)              \
+    X(enobufs)                \
+    X(cq_overflow)            \
+    X(submit_busy)            \
+    X(recv_bufs_lent)         \
+    X(recv_buf_target)        \
+    X(recv_buf_target_max)    \
+    X(pool_allocated)         \
+    X(pool_free)              \
+    X(pool_high_water)        \
+    X(pool_regions)           \
+    X(pool_registered)        \
+    X(pool_register_failures) \
+    X(pool_exhausted)         \
+    X(defer_taskrun)          \
+    X(ring_fd_registered)
 
-typedef struct ur_conn_block {
-    struct ur_conn_block *next;
-    size_t count;
-    fp_tconn conns[];
-} ur_conn_block;
+typedef struct ur_counters {
+    UR_COUNTERS(FPT_COUNTER_FIELD)
+} ur_counters;
 
 struct fp_tworker {
+    fpt_worker core; /* first: the core's view */
     fp_transport *t;
-    unsigned index;
-    void *user;
-    const fp_transport_events *ev;
     struct io_uring ring;
     bool ring_ready;
     bool ring_fd_registered;
@@ -271,29 +226,16 @@ struct fp_tworker {
 
     ur_bufring br;
     ur_pool pool;
-    /* the receive buffer an on_recv is delivering right now (tx_lend) */
-    const uint8_t *rx_lo, *rx_hi;
-    uint16_t rx_bid;
-    ur_chunk *free_lent; /* descriptors for lent chunks */
-
-    fpt_link ready, dirty, waiters, notify;
-    bool writable_due;
-
-    ur_conn_block *blocks;
-    fp_tconn *free_conns;
     ur_txmsg *free_txmsgs;
-    fp_tconn **slots;
-    uint32_t n_slots, cap_slots;
 
     ur_acceptor acceptors[UR_MAX_ACCEPTORS];
-    unsigned paused_acceptors;
 
-    ur_stats stats;
+    ur_counters stats;
 };
 
+static inline fp_tworker *ur_worker(fpt_worker *w) { return (fp_tworker *)(void *)w; }
+
 /* ---- uring.c ---- */
-void ur_log(const fp_transport *t, fp_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Why io_uring set-up failed with -err, and what to do about it. */
 void ur_explain_setup_error(int err, const char *what, char *why, size_t why_len);
 
@@ -339,52 +281,35 @@ uint64_t ur_pool_capacity(const ur_pool *p);
 /* ---- uring_listen.c ---- */
 fp_status ur_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
                     fp_tlistener **out, char *err, size_t err_len);
-void ur_listener_addr(const fp_tlistener *l, fp_addr *out);
 fp_status ur_accept_start(fp_tworker *w, fp_tlistener *l);
 void ur_accept_stop(fp_tworker *w, fp_tlistener *l);
-void ur_listener_close(fp_tlistener *l);
 int ur_accept_complete(fp_tworker *w, uint64_t ud, int res, unsigned flags);
-int ur_accept_timeout(fp_tworker *w, int timeout_ms);
 int ur_accept_resume_due(fp_tworker *w);
 void ur_acceptors_close_all(fp_tworker *w);
 
 /* ---- uring_conn.c ---- */
 fp_status ur_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tconn **out);
 fp_status ur_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_tconn **out);
-void ur_close_conn(fp_tconn *c, fp_close_mode mode);
-void ur_conn_peer(const fp_tconn *c, fp_addr *out);
 void ur_conn_accepted(fp_tworker *w, int fd);
-fp_tconn *ur_conn_lookup(fp_tworker *w, uint64_t ud);
 int ur_conn_complete(fp_tconn *c, uint64_t ud, int res, unsigned flags);
-void ur_conn_fail(fp_tconn *c, fp_status why);
-void ur_conn_op_done(fp_tconn *c);
-void ur_conn_shutdown_write(fp_tconn *c);
-void ur_conn_release(fp_tconn *c);
-void ur_conns_release_all(fp_tworker *w);
-/* Starts closing: cancels every operation, on_closed once all completed. */
-void ur_conn_terminate(fp_tconn *c, fp_status why, bool abortive);
+/* fpt_backend hooks */
+void ur_conn_cancel(fpt_conn *c);
+void ur_conn_finish(fpt_conn *c);
+void ur_conn_discard(fpt_conn *c);
 
 /* ---- uring_recv.c ---- */
-void ur_conn_push_ready(fp_tconn *c);
-void ur_recv_arm(fp_tconn *c);
-void ur_stash_drop(fp_tconn *c);
+int ur_recv_arm(fpt_conn *c);
+void ur_recv_cancel(fpt_conn *c);
 int ur_recv_complete(fp_tconn *c, int res, unsigned flags);
-void ur_recv_pause(fp_tconn *c);
-void ur_recv_resume(fp_tconn *c);
-/* Stash, deferred on_eof and re-arm for a connection on the ready list. */
-int ur_conn_run_ready(fp_tconn *c);
 
 /* ---- uring_send.c ---- */
-fp_status ur_tx_reserve(fp_tconn *c, size_t len, fp_span *out);
-void ur_tx_commit(fp_tconn *c, fp_span *span, size_t used);
-void ur_tx_cancel(fp_tconn *c, fp_span *span);
-fp_status ur_tx_lend(fp_tconn *c, const void *data, size_t len);
-/* Gives a queued chunk back: slices to the pool, lent bytes to their buffer. */
-void ur_chunk_release(fp_tworker *w, ur_chunk *ch);
-void ur_lent_chunks_free(fp_tworker *w);
-void ur_conn_send(fp_tconn *c);
+void ur_conn_send(fpt_conn *c);
 void ur_send_complete(fp_tconn *c, int res);
-void ur_chain_release(fp_tconn *c);
 void ur_txmsgs_free(fp_tworker *w);
+fp_status ur_chunk_take(fpt_worker *w, size_t need, size_t want, fpt_chunk **out);
+void ur_chunk_give_back(fpt_worker *w, fpt_chunk *ch);
+bool ur_chunk_room(const fpt_worker *w);
+bool ur_lend_hold(fpt_worker *w, uint32_t bid);
+void ur_lend_drop(fpt_worker *w, uint32_t bid);
 
 #endif

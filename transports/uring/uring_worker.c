@@ -54,16 +54,11 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     *out = NULL;
     fp_tworker *w = calloc(1, sizeof(*w));
     if (!w) return FP_ENOMEM;
+    fpt_worker_init(&w->core, &ur_backend, t->host, index, worker_user);
+    w->core.lend_enabled = t->set.lend != 0;
     w->t = t;
-    w->index = index;
-    w->user = worker_user;
-    w->ev = t->host->events;
     w->wakefd = -1;
     w->recv_oneshot = !t->set.recv_multishot;
-    fpt_list_init(&w->ready);
-    fpt_list_init(&w->dirty);
-    fpt_list_init(&w->waiters);
-    fpt_list_init(&w->notify);
     const ur_settings *s = &t->set;
     ur_pool_init(&w->pool, (size_t)s->slot_size, (size_t)s->pool_size, (size_t)s->pool_max);
 
@@ -74,7 +69,7 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     int r = ur_ring_init(&w->ring, sq, cq, &w->setup_flags);
     if (r < 0) {
         ur_explain_setup_error(-r, "io_uring_setup", why, sizeof(why));
-        ur_log(t, FP_LOG_ERROR, "uring: worker %u: %s", index, why);
+        fpt_log(t->host, FP_LOG_ERROR, "uring: worker %u: %s", index, why);
         free(w);
         return FP_ENOTSUP;
     }
@@ -85,7 +80,7 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     r = ur_bufring_init(&w->br, &w->ring, (uint32_t)s->recv_buf_size, (uint32_t)s->recv_buf_count, 0);
     if (r < 0) {
         ur_explain_setup_error(-r, "registering the receive buffer ring", why, sizeof(why));
-        ur_log(t, FP_LOG_ERROR, "uring: worker %u: %s", index, why);
+        fpt_log(t->host, FP_LOG_ERROR, "uring: worker %u: %s", index, why);
         io_uring_queue_exit(&w->ring);
         free(w);
         return r == -ENOMEM ? FP_ENOMEM : FP_ENOTSUP;
@@ -94,7 +89,7 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     w->wakefd = eventfd(0, EFD_CLOEXEC);
     if (w->wakefd < 0) {
         int e = errno;
-        ur_log(t, FP_LOG_ERROR, "uring: worker %u: eventfd: %s", index, strerror(e));
+        fpt_log(t->host, FP_LOG_ERROR, "uring: worker %u: eventfd: %s", index, strerror(e));
         ur_bufring_free(&w->br, &w->ring);
         io_uring_queue_exit(&w->ring);
         free(w);
@@ -138,12 +133,10 @@ void ur_worker_close(fp_tworker *w)
      * memory those operations point at go. */
     io_uring_queue_exit(&w->ring);
     w->ring_ready = false;
-    ur_conns_release_all(w);
+    fpt_worker_teardown(&w->core);
     ur_txmsgs_free(w);
-    ur_lent_chunks_free(w);
     ur_bufring_free(&w->br, NULL);
     ur_pool_free(&w->pool);
-    free(w->slots);
     close(w->wakefd);
     free(w);
 }
@@ -188,18 +181,18 @@ static int dispatch(fp_tworker *w, uint64_t ud, int res, unsigned flags)
     case UR_OP_SEND:
     case UR_OP_CONNECT:
     case UR_OP_CANCEL: {
-        fp_tconn *c = ur_conn_lookup(w, ud);
+        fpt_conn *c = fpt_conn_lookup(&w->core, ur_ud_slot(ud), ur_ud_gen(ud));
         if (!c) {
-            w->stats.stale_completions++;
+            w->core.counters.stale_completions++;
             /* a buffer the kernel picked for a dead connection goes back */
             if (ur_ud_op(ud) == UR_OP_RECV && (flags & IORING_CQE_F_BUFFER))
                 ur_bufring_recycle(&w->br, (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT), 0);
             return 0;
         }
-        return ur_conn_complete(c, ud, res, flags);
+        return ur_conn_complete(ur_conn(c), ud, res, flags);
     }
     }
-    w->stats.stale_completions++;
+    w->core.counters.stale_completions++;
     return 0;
 }
 
@@ -224,8 +217,8 @@ static int reap(fp_tworker *w)
         }
         io_uring_cq_advance(&w->ring, n);
         w->stats.completions += n;
-        w->stats.batches++;
-        if (n > w->stats.batch_max) w->stats.batch_max = n;
+        w->stats.completion_batches++;
+        if (n > w->stats.completion_batch_max) w->stats.completion_batch_max = n;
         for (unsigned i = 0; i < n; i++) handled += dispatch(w, batch[i].ud, batch[i].res, batch[i].flags);
         if (n < UR_REAP_BATCH) break;
     }
@@ -248,59 +241,6 @@ static bool kernel_has_nothing_for_us(const fp_tworker *w)
     if (io_uring_sq_ready(&w->ring)) return false;
     unsigned flags = IO_URING_READ_ONCE(*w->ring.sq.kflags);
     return !(flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW));
-}
-
-static bool has_deferred_work(const fp_tworker *w)
-{
-    return !fpt_list_empty(&w->ready) || !fpt_list_empty(&w->notify) ||
-           (w->writable_due && !fpt_list_empty(&w->waiters));
-}
-
-static int run_ready(fp_tworker *w)
-{
-    fpt_link batch;
-    int handled = 0;
-    fpt_list_take_all(&batch, &w->ready);
-    while (!fpt_list_empty(&batch)) {
-        fp_tconn *c = fpt_container_of(batch.next, fp_tconn, ready_link);
-        fpt_list_remove(&c->ready_link);
-        handled += ur_conn_run_ready(c);
-    }
-    return handled;
-}
-
-static int run_writable(fp_tworker *w)
-{
-    if (!w->writable_due || w->pool.exhausted) return 0;
-    w->writable_due = false;
-    fpt_link batch;
-    int handled = 0;
-    fpt_list_take_all(&batch, &w->waiters);
-    while (!fpt_list_empty(&batch)) {
-        fp_tconn *c = fpt_container_of(batch.next, fp_tconn, wait_link);
-        fpt_list_remove(&c->wait_link);
-        if (c->state == UR_CONN_OPEN || c->state == UR_CONN_CONNECTING) {
-            w->ev->on_writable(c->user);
-            handled++;
-        }
-    }
-    return handled;
-}
-
-/* on_closed, then the slot is recycled (its generation moves on). */
-static int run_notify(fp_tworker *w)
-{
-    fpt_link batch;
-    int handled = 0;
-    fpt_list_take_all(&batch, &w->notify);
-    while (!fpt_list_empty(&batch)) {
-        fp_tconn *c = fpt_container_of(batch.next, fp_tconn, notify_link);
-        fpt_list_remove(&c->notify_link);
-        w->ev->on_closed(c->user, c->close_why);
-        ur_conn_release(c);
-        handled++;
-    }
-    return handled;
 }
 
 static void wait_for_completions(fp_tworker *w, int timeout_ms)
@@ -328,13 +268,13 @@ int ur_poll(fp_tworker *w, int timeout_ms)
 {
     int handled = reap(w); /* left over from a submit outside poll */
     if (!w->wake_armed) arm_wake(w);
-    int timeout = (handled || has_deferred_work(w)) ? 0 : timeout_ms;
-    timeout = ur_accept_timeout(w, timeout);
+    int timeout = (handled || fpt_has_deferred(&w->core)) ? 0 : timeout_ms;
+    timeout = fpt_accept_timeout(&w->core, timeout);
     if (timeout != 0 || !kernel_has_nothing_for_us(w)) {
         wait_for_completions(w, timeout);
         handled += reap(w);
     } else {
-        w->stats.enters_skipped++;
+        w->stats.ring_enters_skipped++;
     }
     /* Completions the CQ had no room for wait in the kernel's backlog:
      * flush them in (bounded rounds) instead of failing. */
@@ -345,66 +285,30 @@ int ur_poll(fp_tworker *w, int timeout_ms)
         handled += reap(w);
     }
     handled += ur_accept_resume_due(w);
-    handled += run_ready(w);
-    handled += run_writable(w);
-    handled += run_notify(w);
+    handled += fpt_run_deferred(&w->core);
     return handled;
 }
 
-void ur_flush(fp_tworker *w)
-{
-    fpt_link batch;
-    fpt_list_take_all(&batch, &w->dirty);
-    while (!fpt_list_empty(&batch)) {
-        fp_tconn *c = fpt_container_of(batch.next, fp_tconn, dirty_link);
-        fpt_list_remove(&c->dirty_link);
-        ur_conn_send(c);
-    }
-    /* The engine polls right after flushing: poll's io_uring_enter submits
-     * these and waits in one kernel call, one enter per loop iteration. */
-}
+#define UR_DESC(name) FPT_COUNTER_DESC(ur_counters, name)
+static const fpt_counter_desc ur_counter_desc[] = {UR_COUNTERS(UR_DESC)};
 
 void ur_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)
 {
-    const ur_stats *s = &w->stats;
-    emit(ctx, "ring_enters", s->ring_enters);
-    emit(ctx, "ring_enters_skipped", s->enters_skipped);
-    emit(ctx, "completions", s->completions);
-    emit(ctx, "completion_batches", s->batches);
-    emit(ctx, "completion_batch_max", s->batch_max);
-    emit(ctx, "sends", s->sends);
-    emit(ctx, "send_submits", s->send_submits);
-    emit(ctx, "send_bytes", s->send_bytes);
-    emit(ctx, "short_sends", s->short_sends);
-    emit(ctx, "recvs", s->recvs);
-    emit(ctx, "read_bytes", s->recv_bytes);
-    emit(ctx, "recv_arms", s->recv_arms);
-    emit(ctx, "enobufs", s->enobufs);
-    emit(ctx, "lends", s->lends);
-    emit(ctx, "lend_refused", s->lend_refused);
-    emit(ctx, "recv_bufs_lent", w->br.lent_buffers);
-    emit(ctx, "recv_buf_target", w->br.target);
-    emit(ctx, "recv_buf_target_max", w->br.target_max);
-    emit(ctx, "cq_overflow", s->cq_overflow);
-    emit(ctx, "submit_busy", s->submit_busy);
-    emit(ctx, "stale_completions", s->stale_completions);
-    emit(ctx, "accepts", s->accepts);
-    emit(ctx, "accept_errors", s->accept_errors);
-    emit(ctx, "accept_emfile", s->accept_emfile);
-    emit(ctx, "accept_refused", s->accept_refused);
-    emit(ctx, "connects", s->connects);
-    emit(ctx, "connect_failures", s->connect_failures);
-    emit(ctx, "conns_open", s->conns_open);
-    emit(ctx, "peer_errors", s->peer_errors);
-    emit(ctx, "eagain_reserve", s->eagain_reserve);
+    ur_counters *s = &w->stats;
     const ur_pool *p = &w->pool;
-    emit(ctx, "pool_allocated", p->allocated);
-    emit(ctx, "pool_free", ur_pool_capacity(p) - p->allocated);
-    emit(ctx, "pool_high_water", p->high_water);
-    emit(ctx, "pool_regions", p->n_regions);
-    emit(ctx, "pool_registered", p->registrations);
-    emit(ctx, "pool_register_failures", p->register_failures);
-    emit(ctx, "pool_exhausted", p->exhaustions);
-    emit(ctx, "defer_taskrun", (w->setup_flags & IORING_SETUP_DEFER_TASKRUN) ? 1 : 0);
-    emit(ctx, "ring_fd_registered", w->ring_fd_registered ? 1 : 0);
+    s->recv_bufs_lent = w->br.lent_buffers;
+    s->recv_buf_target = w->br.target;
+    s->recv_buf_target_max = w->br.target_max;
+    s->pool_allocated = p->allocated;
+    s->pool_free = ur_pool_capacity(p) - p->allocated;
+    s->pool_high_water = p->high_water;
+    s->pool_regions = p->n_regions;
+    s->pool_registered = p->registrations;
+    s->pool_register_failures = p->register_failures;
+    s->pool_exhausted = p->exhaustions;
+    s->defer_taskrun = (w->setup_flags & IORING_SETUP_DEFER_TASKRUN) ? 1 : 0;
+    s->ring_fd_registered = w->ring_fd_registered ? 1 : 0;
+    fpt_core_counters_emit(&w->core, emit, ctx);
+    fpt_counters_emit(ur_counter_desc, sizeof(ur_counter_desc) / sizeof(ur_counter_desc[0]), s, emit,
+                      ctx);
 }
