@@ -287,6 +287,12 @@ void fpt_flush(fp_tworker *w);
 /* Emits the core counters. */
 void fpt_core_counters_emit(const fpt_worker *w, fp_stat_fn emit, void *ctx);
 
+/* The vtable methods the core implements for every backend. */
+#define FPT_CORE_VTBL_METHODS                                                                 \
+    .recv_pause = fpt_recv_pause, .recv_resume = fpt_recv_resume, .tx_reserve = fpt_tx_reserve, \
+    .tx_commit = fpt_tx_commit, .tx_cancel = fpt_tx_cancel, .close_conn = fpt_close_conn,       \
+    .conn_peer = fpt_conn_peer, .flush = fpt_flush
+
 /* ---- conn.c: life cycle ---- */
 
 /* A fresh connection in `state` (counted open), or NULL out of memory. */

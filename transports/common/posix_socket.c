@@ -65,6 +65,35 @@ void fpt_fd_abort_socket(fpt_conn *c)
 
 void fpt_fd_shutdown_send(fpt_conn *c) { (void)shutdown(fpt_conn_fd(c), SHUT_WR); }
 
+void fpt_wakefd_signal(int fd)
+{
+    uint64_t one = 1;
+    /* EAGAIN means the counter is already non-zero: the wake is pending. */
+    ssize_t r = write(fd, &one, sizeof(one));
+    (void)r;
+}
+
+fp_status fpt_fd_conn_adopt(fpt_worker *w, fp_socket_handle handle, bool nonblocking,
+                            const fpt_sock_settings *set, void *conn_user, fpt_conn **out)
+{
+    *out = NULL;
+    int fd;
+    fp_addr peer;
+    fp_status st = fpt_adopt_prepare(handle, nonblocking, set->sndbuf, set->rcvbuf, set->nodelay != 0,
+                                     &fd, &peer);
+    if (st != FP_OK) return st;
+    fpt_conn *c = fpt_conn_new(w, FPT_OPEN);
+    if (!c) {
+        close(fd);
+        return FP_ENOMEM;
+    }
+    ((fpt_fd_conn *)(void *)c)->fd = fd;
+    c->user = conn_user;
+    c->peer = peer;
+    *out = c;
+    return FP_OK;
+}
+
 fp_status fpt_adopt_prepare(fp_socket_handle handle, bool nonblocking, uint64_t sndbuf,
                             uint64_t rcvbuf, bool nodelay, int *fd_out, fp_addr *peer)
 {

@@ -13,6 +13,33 @@
 #include "fastport/types.h"
 #include "core.h"
 
+/* The socket options every POSIX transport takes. */
+typedef struct fpt_sock_settings {
+    uint64_t backlog;
+    uint64_t nodelay;
+    uint64_t sndbuf; /* 0: kernel default */
+    uint64_t rcvbuf;
+} fpt_sock_settings;
+
+#define FPT_SOCK_DEFAULTS {.backlog = 4096, .nodelay = 1, .sndbuf = 0, .rcvbuf = 0}
+
+/* Their rows of an fpt_opt_spec table, for a settings struct `type`
+ * whose fpt_sock_settings member is `member`. */
+#define FPT_SOCK_OPTION_SPECS(type, member)                                              \
+    {"backlog", FPT_OPT_INT, 1, 1u << 20, offsetof(type, member.backlog)},                \
+        {"nodelay", FPT_OPT_BOOL, 0, 1, offsetof(type, member.nodelay)},                 \
+        {"sndbuf", FPT_OPT_SIZE, 0, (uint64_t)1 << 30, offsetof(type, member.sndbuf)},   \
+        {"rcvbuf", FPT_OPT_SIZE, 0, (uint64_t)1 << 30, offsetof(type, member.rcvbuf)}
+
+/* The vtable methods posix_socket.c implements for every POSIX backend. */
+#define FPT_POSIX_VTBL_METHODS .listener_addr = fpt_listener_addr, .listener_close = fpt_listener_close
+
+/* The fpt_backend hooks posix_socket.c implements on the fd. */
+#define FPT_FD_SOCKET_HOOKS .shutdown_send = fpt_fd_shutdown_send, .abort_socket = fpt_fd_abort_socket
+
+/* Makes a worker's wake eventfd readable (any thread, async-signal-safe). */
+void fpt_wakefd_signal(int fd);
+
 /* The fp_status for an errno value. */
 fp_status fpt_errno_status(int err);
 
@@ -45,6 +72,11 @@ static inline int fpt_conn_fd(const fpt_conn *c) { return ((const fpt_fd_conn *)
 void fpt_fd_abort_socket(fpt_conn *c);
 /* fpt_backend.shutdown_send: the FIN. */
 void fpt_fd_shutdown_send(fpt_conn *c);
+
+/* adopt(): fpt_adopt_prepare, then a new OPEN connection owning the
+ * socket, for the backend to start receiving on. */
+fp_status fpt_fd_conn_adopt(fpt_worker *w, fp_socket_handle handle, bool nonblocking,
+                            const fpt_sock_settings *set, void *conn_user, fpt_conn **out);
 
 /* Checks an adopted socket (a connected stream socket) and prepares it:
  * blocking mode as asked, close-on-exec, buffers and TCP_NODELAY; fills

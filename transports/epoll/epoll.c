@@ -19,25 +19,19 @@
 #define GIB (MIB * 1024)
 
 static const fpt_opt_spec ep_option_specs[] = {
-    {"backlog", FPT_OPT_INT, 1, 1u << 20, offsetof(ep_settings, backlog)},
+    FPT_SOCK_OPTION_SPECS(ep_settings, sock),
     {"read_size", FPT_OPT_SIZE, 1 * KIB, 16 * MIB, offsetof(ep_settings, read_size)},
     {"read_budget", FPT_OPT_SIZE, 1 * KIB, 1 * GIB, offsetof(ep_settings, read_budget)},
     /* at least two of the largest chunks, so a waiting writer always fits
      * once the others drain */
     {"send_pool_max", FPT_OPT_SIZE, 2 * EP_CHUNK_MAX, 64 * GIB, offsetof(ep_settings, send_pool_max)},
-    {"nodelay", FPT_OPT_BOOL, 0, 1, offsetof(ep_settings, nodelay)},
-    {"sndbuf", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ep_settings, sndbuf)},
-    {"rcvbuf", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ep_settings, rcvbuf)},
 };
 
 static const ep_settings ep_defaults = {
-    .backlog = 4096,
+    .sock = FPT_SOCK_DEFAULTS,
     .read_size = 64 * KIB,
     .read_budget = 256 * KIB,
     .send_pool_max = 64 * MIB,
-    .nodelay = 1,
-    .sndbuf = 0,
-    .rcvbuf = 0,
 };
 
 static fp_status ep_probe(char *why, size_t why_len)
@@ -84,22 +78,14 @@ static const fp_transport_vtbl ep_vtbl = {
     .worker_open = ep_worker_open,
     .worker_close = ep_worker_close,
     .listen = ep_listen,
-    .listener_addr = fpt_listener_addr,
     .accept_start = ep_accept_start,
     .accept_stop = ep_accept_stop,
-    .listener_close = fpt_listener_close,
     .connect = ep_connect,
     .adopt = ep_adopt,
-    .recv_pause = fpt_recv_pause,
-    .recv_resume = fpt_recv_resume,
-    .tx_reserve = fpt_tx_reserve,
-    .tx_commit = fpt_tx_commit,
-    .tx_cancel = fpt_tx_cancel,
-    .close_conn = fpt_close_conn,
-    .conn_peer = fpt_conn_peer,
-    .flush = fpt_flush,
     .poll = ep_poll,
     .wake = ep_wake,
+    FPT_CORE_VTBL_METHODS,
+    FPT_POSIX_VTBL_METHODS,
     .stats = ep_stats_emit,
 };
 
@@ -108,8 +94,7 @@ const fpt_backend ep_backend = {
     .conn_size = sizeof(struct fp_tconn),
     .input = ep_conn_read,
     .send = ep_conn_send,
-    .shutdown_send = fpt_fd_shutdown_send,
-    .abort_socket = fpt_fd_abort_socket,
+    FPT_FD_SOCKET_HOOKS,
     .finish = ep_conn_finish,
     .discard = ep_conn_discard,
     .chunk_take = ep_chunk_take,

@@ -98,7 +98,7 @@ void ep_conn_accepted(fp_tworker *w, int fd, const fp_addr *peer)
         return;
     }
     c->base.peer = *peer;
-    fpt_set_nodelay(fd, w->t->set.nodelay);
+    fpt_set_nodelay(fd, w->t->set.sock.nodelay);
     /* ADD reports input that is already there: no read needed up front */
     if (conn_register(c, EP_INPUT_EVENTS) != FP_OK) {
         w->core.counters.accept_errors++;
@@ -116,8 +116,8 @@ fp_status ep_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
     if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fpt_errno_status(errno);
-    fpt_set_socket_buffers(fd, w->t->set.sndbuf, w->t->set.rcvbuf);
-    fpt_set_nodelay(fd, w->t->set.nodelay);
+    fpt_set_socket_buffers(fd, w->t->set.sock.sndbuf, w->t->set.sock.rcvbuf);
+    fpt_set_nodelay(fd, w->t->set.sock.nodelay);
     fp_tconn *c = conn_new(w, fd, FPT_CONNECTING);
     if (!c) {
         close(fd);
@@ -158,18 +158,11 @@ static void complete_connect(fp_tconn *c)
 fp_status ep_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_tconn **out)
 {
     *out = NULL;
-    int fd;
-    fp_addr peer;
-    fp_status st = fpt_adopt_prepare(handle, true, w->t->set.sndbuf, w->t->set.rcvbuf,
-                                     w->t->set.nodelay, &fd, &peer);
+    fpt_conn *base;
+    fp_status st = fpt_fd_conn_adopt(&w->core, handle, true, &w->t->set.sock, conn_user, &base);
     if (st != FP_OK) return st;
-    fp_tconn *c = conn_new(w, fd, FPT_OPEN);
-    if (!c) {
-        close(fd);
-        return FP_ENOMEM;
-    }
-    c->base.user = conn_user;
-    c->base.peer = peer;
+    fp_tconn *c = ep_conn(base);
+    c->h.kind = EP_KIND_CONN;
     st = conn_register(c, EP_INPUT_EVENTS);
     if (st != FP_OK) {
         conn_unregistered(c);

@@ -26,13 +26,10 @@
 /* ---- settings (filled from --transport-opt) ---- */
 
 typedef struct ep_settings {
-    uint64_t backlog;
+    fpt_sock_settings sock; /* backlog, nodelay, sndbuf, rcvbuf */
     uint64_t read_size;     /* bytes per read() into the worker buffer */
     uint64_t read_budget;   /* bytes read per connection per poll (fairness) */
     uint64_t send_pool_max; /* send memory per worker */
-    uint64_t nodelay;
-    uint64_t sndbuf; /* 0: kernel default */
-    uint64_t rcvbuf;
 } ep_settings;
 
 struct fp_transport {

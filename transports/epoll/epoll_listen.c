@@ -20,8 +20,8 @@
 fp_status ep_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
                     fp_tlistener **out, char *err, size_t err_len)
 {
-    return fpt_listener_open("epoll", addr, opts, (int)t->set.backlog, SOCK_NONBLOCK, t->set.sndbuf,
-                             t->set.rcvbuf, out, err, err_len);
+    return fpt_listener_open("epoll", addr, opts, (int)t->set.sock.backlog, SOCK_NONBLOCK, t->set.sock.sndbuf,
+                             t->set.sock.rcvbuf, out, err, err_len);
 }
 
 static ep_acceptor *find_acceptor(fp_tworker *w, const fp_tlistener *l)

@@ -66,13 +66,7 @@ void ep_worker_close(fp_tworker *w)
     free(w);
 }
 
-void ep_wake(fp_tworker *w)
-{
-    uint64_t one = 1;
-    /* EAGAIN means the counter is already non-zero: the wake is pending. */
-    ssize_t r = write(w->wakefd, &one, sizeof(one));
-    (void)r;
-}
+void ep_wake(fp_tworker *w) { fpt_wakefd_signal(w->wakefd); }
 
 static void drain_wakefd(fp_tworker *w)
 {

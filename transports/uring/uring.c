@@ -22,7 +22,7 @@
 #define UR_MAX_FIXED_BUFFERS 16384u /* the kernel's fixed-buffer table limit */
 
 static const fpt_opt_spec ur_option_specs[] = {
-    {"backlog", FPT_OPT_INT, 1, 1u << 20, offsetof(ur_settings, backlog)},
+    FPT_SOCK_OPTION_SPECS(ur_settings, sock),
     {"sq_entries", FPT_OPT_INT, 8, 32768, offsetof(ur_settings, sq_entries)},
     {"cq_entries", FPT_OPT_INT, 0, 1u << 20, offsetof(ur_settings, cq_entries)},
     {"recv_buf_size", FPT_OPT_SIZE, 512, 1 * MIB, offsetof(ur_settings, recv_buf_size)},
@@ -36,13 +36,10 @@ static const fpt_opt_spec ur_option_specs[] = {
      offsetof(ur_settings, send_pool_max)},
     {"recv_multishot", FPT_OPT_BOOL, 0, 1, offsetof(ur_settings, recv_multishot)},
     {"lend", FPT_OPT_BOOL, 0, 1, offsetof(ur_settings, lend)},
-    {"nodelay", FPT_OPT_BOOL, 0, 1, offsetof(ur_settings, nodelay)},
-    {"sndbuf", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ur_settings, sndbuf)},
-    {"rcvbuf", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ur_settings, rcvbuf)},
 };
 
 static const ur_settings ur_defaults = {
-    .backlog = 4096,
+    .sock = FPT_SOCK_DEFAULTS,
     .sq_entries = 512,
     .cq_entries = 0,
     .recv_buf_size = 64 * KIB,
@@ -53,9 +50,6 @@ static const ur_settings ur_defaults = {
     .send_pool_max = 0,
     .recv_multishot = 1,
     .lend = 1,
-    .nodelay = 1,
-    .sndbuf = 0,
-    .rcvbuf = 0,
 };
 
 #define UR_DEFAULT_POOL_SIZE (256 * KIB)
@@ -228,22 +222,14 @@ static const fp_transport_vtbl ur_vtbl = {
     .worker_open = ur_worker_open,
     .worker_close = ur_worker_close,
     .listen = ur_listen,
-    .listener_addr = fpt_listener_addr,
     .accept_start = ur_accept_start,
     .accept_stop = ur_accept_stop,
-    .listener_close = fpt_listener_close,
     .connect = ur_connect,
     .adopt = ur_adopt,
-    .recv_pause = fpt_recv_pause,
-    .recv_resume = fpt_recv_resume,
-    .tx_reserve = fpt_tx_reserve,
-    .tx_commit = fpt_tx_commit,
-    .tx_cancel = fpt_tx_cancel,
-    .close_conn = fpt_close_conn,
-    .conn_peer = fpt_conn_peer,
-    .flush = fpt_flush,
     .poll = ur_poll,
     .wake = ur_wake,
+    FPT_CORE_VTBL_METHODS,
+    FPT_POSIX_VTBL_METHODS,
     .stats = ur_stats_emit,
     .tx_lend = fpt_tx_lend,
 };
@@ -254,8 +240,7 @@ const fpt_backend ur_backend = {
     .input = ur_recv_arm,
     .input_pause = ur_recv_cancel,
     .send = ur_conn_send,
-    .shutdown_send = fpt_fd_shutdown_send,
-    .abort_socket = fpt_fd_abort_socket,
+    FPT_FD_SOCKET_HOOKS,
     .cancel = ur_conn_cancel,
     .finish = ur_conn_finish,
     .discard = ur_conn_discard,

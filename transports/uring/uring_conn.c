@@ -73,7 +73,7 @@ void ur_conn_accepted(fp_tworker *w, int fd)
     socklen_t len = sizeof(ss);
     if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
         fpt_addr_from_sockaddr((struct sockaddr *)&ss, &c->base.peer);
-    fpt_set_nodelay(fd, w->t->set.nodelay);
+    fpt_set_nodelay(fd, w->t->set.sock.nodelay);
     if (fpt_conn_announce_accepted(&c->base)) ur_recv_arm(&c->base);
 }
 
@@ -85,8 +85,8 @@ fp_status ur_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
     if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return fpt_errno_status(errno);
-    fpt_set_socket_buffers(fd, w->t->set.sndbuf, w->t->set.rcvbuf);
-    fpt_set_nodelay(fd, w->t->set.nodelay);
+    fpt_set_socket_buffers(fd, w->t->set.sock.sndbuf, w->t->set.sock.rcvbuf);
+    fpt_set_nodelay(fd, w->t->set.sock.nodelay);
     fp_tconn *c = conn_new(w, fd, FPT_CONNECTING);
     struct io_uring_sqe *sqe = c ? ur_sqe(w) : NULL;
     if (!sqe) {
@@ -128,21 +128,12 @@ static void complete_connect(fp_tconn *c, int res)
 fp_status ur_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_tconn **out)
 {
     *out = NULL;
-    int fd;
-    fp_addr peer;
+    fpt_conn *c;
     /* blocking: the ring waits, and never hands EAGAIN back for it */
-    fp_status st = fpt_adopt_prepare(handle, false, w->t->set.sndbuf, w->t->set.rcvbuf,
-                                     w->t->set.nodelay, &fd, &peer);
+    fp_status st = fpt_fd_conn_adopt(&w->core, handle, false, &w->t->set.sock, conn_user, &c);
     if (st != FP_OK) return st;
-    fp_tconn *c = conn_new(w, fd, FPT_OPEN);
-    if (!c) {
-        close(fd);
-        return FP_ENOMEM;
-    }
-    c->base.user = conn_user;
-    c->base.peer = peer;
-    ur_recv_arm(&c->base);
-    *out = c;
+    ur_recv_arm(c);
+    *out = ur_conn(c);
     return FP_OK;
 }
 

@@ -30,7 +30,7 @@
 /* ---- settings (filled from --transport-opt) ---- */
 
 typedef struct ur_settings {
-    uint64_t backlog;
+    fpt_sock_settings sock; /* backlog, nodelay, sndbuf, rcvbuf */
     uint64_t sq_entries;
     uint64_t cq_entries;     /* 0: four times sq_entries */
     uint64_t recv_buf_size;  /* bytes per provided receive buffer */
@@ -41,9 +41,6 @@ typedef struct ur_settings {
     uint64_t send_pool_max;  /* the epoll name for pool_max (0: not given) */
     uint64_t recv_multishot; /* 0: one recv per completion (older kernels) */
     uint64_t lend;           /* 0: tx_lend refuses, the engine copies */
-    uint64_t nodelay;
-    uint64_t sndbuf; /* 0: kernel default */
-    uint64_t rcvbuf;
 } ur_settings;
 
 struct fp_transport {

@@ -14,7 +14,7 @@
 fp_status ur_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
                     fp_tlistener **out, char *err, size_t err_len)
 {
-    return fpt_listener_open("uring", addr, opts, (int)t->set.backlog, 0, t->set.sndbuf, t->set.rcvbuf,
+    return fpt_listener_open("uring", addr, opts, (int)t->set.sock.backlog, 0, t->set.sock.sndbuf, t->set.sock.rcvbuf,
                              out, err, err_len);
 }
 

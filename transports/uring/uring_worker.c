@@ -141,12 +141,7 @@ void ur_worker_close(fp_tworker *w)
     free(w);
 }
 
-void ur_wake(fp_tworker *w)
-{
-    uint64_t one = 1;
-    ssize_t r = write(w->wakefd, &one, sizeof(one));
-    (void)r;
-}
+void ur_wake(fp_tworker *w) { fpt_wakefd_signal(w->wakefd); }
 
 void ur_submit(fp_tworker *w)
 {
