@@ -7,7 +7,9 @@
 #                          [--raw=FILE] BUILD_DIR
 #
 # A transport may carry options: --transports=epoll,uring,uring:lend=0
-# compares uring with and without lending against epoll.
+# compares uring with and without lending against epoll. NAME@DIR runs the
+# server of another build directory (its own transports):
+# --transports=epoll@../old/build,epoll compares a change with its base.
 #
 # Workloads are sessions x in flight x payload bytes (default
 # 100x16x64,1000x4x64,100x4x4096,50x2x16384). For each workload, each
@@ -98,14 +100,19 @@ trap 'stop_server; rm -rf "${work}"' EXIT
 stat() { grep '^stats:' "$2" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3f", a / b }'; }
 
-# start_server NAME[:KEY=VALUE[:KEY=VALUE...]]: the transport and its options
+# start_server NAME[:KEY=VALUE[:KEY=VALUE...]][@BUILD_DIR]: the transport,
+# its options, and the build whose server runs it
 start_server() {
-    local spec name
-    IFS=':' read -r -a spec <<<"$1"
+    local spec name text="$1" bin="${server_bin}"
+    if [[ "${text}" == *@* ]]; then
+        bin="${text#*@}/bin/fastport-server"
+        text="${text%%@*}"
+    fi
+    IFS=':' read -r -a spec <<<"${text}"
     name="${spec[0]}"
     local opts=()
     for kv in "${spec[@]:1}"; do opts+=(--transport-opt="${kv}"); done
-    "${server_cpu[@]}" "${server_bin}" --transport="${name}" "${opts[@]}" --plugin=echo --workers=1 \
+    "${server_cpu[@]}" "${bin}" --transport="${name}" "${opts[@]}" --plugin=echo --workers=1 \
         --listen=127.0.0.1:0 --log-level=debug >"${work}/server.out" 2>"${work}/server.err" &
     server_pid=$!
     port=""
