@@ -14,7 +14,7 @@
 
 const char *th_transport_name = "epoll";
 
-static int64_t now_ms(void)
+int64_t th_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -151,23 +151,29 @@ static void cb_log(void *ctx, fp_log_level level, const char *msg)
 
 /* ---- set-up ---- */
 
-void th_load(th_env *e, const char *name)
+const fp_transport_vtbl *th_load_library(const char *name, void **dl)
 {
-    memset(e, 0, sizeof(*e));
-    e->name = name;
     const char *dir = getenv("FP_TEST_TRANSPORT_DIR");
     ck_assert_msg(dir != NULL, "FP_TEST_TRANSPORT_DIR is not set");
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s.so", dir, name);
-    e->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    ck_assert_msg(e->dl != NULL, "cannot load %s: %s", path, dlerror());
+    *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(*dl != NULL, "cannot load %s: %s", path, dlerror());
     fp_transport_entry_fn entry;
-    void *sym = dlsym(e->dl, FP_TRANSPORT_ENTRY_SYMBOL);
+    void *sym = dlsym(*dl, FP_TRANSPORT_ENTRY_SYMBOL);
     ck_assert_msg(sym != NULL, "%s has no %s", path, FP_TRANSPORT_ENTRY_SYMBOL);
     memcpy(&entry, &sym, sizeof(entry));
-    e->vt = entry();
-    ck_assert_ptr_nonnull(e->vt);
-    ck_assert_int_eq(e->vt->abi_major, FP_TRANSPORT_ABI_MAJOR);
+    const fp_transport_vtbl *vt = entry();
+    ck_assert_ptr_nonnull(vt);
+    ck_assert_int_eq(vt->abi_major, FP_TRANSPORT_ABI_MAJOR);
+    return vt;
+}
+
+void th_load(th_env *e, const char *name)
+{
+    memset(e, 0, sizeof(*e));
+    e->name = name;
+    e->vt = th_load_library(name, &e->dl);
 
     e->events.struct_size = sizeof(e->events);
     e->events.on_accepted = cb_accepted;
@@ -252,9 +258,9 @@ int th_step(th_env *e, int timeout_ms)
 
 bool th_run_until(th_env *e, bool (*done)(th_env *, void *), void *ctx, int max_ms)
 {
-    int64_t end = now_ms() + max_ms;
+    int64_t end = th_now_ms() + max_ms;
     while (!done(e, ctx)) {
-        if (now_ms() > end) return done(e, ctx);
+        if (th_now_ms() > end) return done(e, ctx);
         th_step(e, 5);
     }
     return true;
@@ -390,13 +396,13 @@ long th_peer_read(int fd, uint8_t *buf, size_t max)
 bool th_peer_read_exact(th_env *e, int fd, uint8_t *buf, size_t n, int max_ms)
 {
     size_t got = 0;
-    int64_t end = now_ms() + max_ms;
+    int64_t end = th_now_ms() + max_ms;
     while (got < n) {
         long r = th_peer_read(fd, buf + got, n - got);
         if (r < 0) return false;
         got += (size_t)r;
         if (got == n) break;
-        if (now_ms() > end) return false;
+        if (th_now_ms() > end) return false;
         th_step(e, r > 0 ? 0 : 2);
     }
     return true;
@@ -405,13 +411,13 @@ bool th_peer_read_exact(th_env *e, int fd, uint8_t *buf, size_t n, int max_ms)
 bool th_peer_wait_eof(th_env *e, int fd, size_t *extra, int max_ms)
 {
     uint8_t buf[4096];
-    int64_t end = now_ms() + max_ms;
+    int64_t end = th_now_ms() + max_ms;
     for (;;) {
         long r = th_peer_read(fd, buf, sizeof(buf));
         if (r == -1) return true;
         if (r == -2) return false;
         if (r > 0 && extra) *extra += (size_t)r;
-        if (now_ms() > end) return false;
+        if (th_now_ms() > end) return false;
         if (r == 0) th_step(e, 2);
     }
 }
@@ -419,11 +425,11 @@ bool th_peer_wait_eof(th_env *e, int fd, size_t *extra, int max_ms)
 void th_peer_write(th_env *e, int fd, const void *data, size_t len)
 {
     const uint8_t *p = data;
-    int64_t end = now_ms() + 10000;
+    int64_t end = th_now_ms() + 10000;
     while (len > 0) {
         ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            ck_assert_msg(now_ms() < end, "peer write: the transport stopped reading");
+            ck_assert_msg(th_now_ms() < end, "peer write: the transport stopped reading");
             th_step(e, 2);
             continue;
         }

@@ -72,6 +72,13 @@ fp_status (*th_tx_lend(const th_env *e))(fp_tconn *, const void *, size_t);
 /* Loads $FP_TEST_TRANSPORT_DIR/<name>.so and its entry table. */
 void th_load(th_env *e, const char *name);
 
+/* The library part of th_load: dlopens <name>.so (handle in *dl) and
+ * returns its checked entry table. */
+const fp_transport_vtbl *th_load_library(const char *name, void **dl);
+
+/* CLOCK_MONOTONIC in milliseconds, for bounded waits (never asserted on). */
+int64_t th_now_ms(void);
+
 /* Loads and opens with `opts`, returns open's status (err filled). */
 fp_status th_try_open(th_env *e, const fp_kv *opts, size_t n_opts, char *err, size_t err_len);
 
