@@ -2,8 +2,10 @@
  * check_transport.c - the transport contract (sdk/include/fastport/transport.h),
  * checked against one transport: `check_transport NAME` loads
  * $FP_TEST_TRANSPORT_DIR/NAME.so and drives one worker on the test thread,
- * with plain loopback sockets as peers. When the transport's probe says it
- * cannot run here, it prints why and exits 77 (ctest: skipped).
+ * with plain loopback sockets as peers; the "multiworker" cases
+ * (check_transport_mt.c) drive several workers, each on its own thread.
+ * When the transport's probe says it cannot run here, it prints why and
+ * exits 77 (ctest: skipped).
  */
 #include <check.h>
 #include <errno.h>
@@ -19,6 +21,7 @@
 
 #include "transport_check.h"
 #include "transport_harness.h"
+#include "transport_mt.h"
 
 #define WAIT_MS 10000
 
@@ -753,6 +756,7 @@ static Suite *contract_suite(const char *name)
     tcase_add_test(tc, test_emfile_pauses_accepting_without_busy_loop_and_resumes);
     tcase_add_test(tc, test_send_pool_cap_gives_eagain_then_on_writable_after_drain);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, contract_multiworker_tcase());
     return s;
 }
 

@@ -9,7 +9,9 @@ endif()
 
 add_executable(check_transport
   check_transport.c
+  check_transport_mt.c
   support/transport_harness.c
+  support/transport_mt.c
   support/transport_check.c)
 target_include_directories(check_transport PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/support)
 target_link_libraries(check_transport PRIVATE fastport::sdk PkgConfig::CHECK
