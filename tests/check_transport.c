@@ -329,15 +329,23 @@ START_TEST(test_sending_to_a_peer_that_closed_closes_with_an_error_without_sigpi
     th_listen(&e, FP_AF_INET);
     int fd = th_peer_connect(&e.listen_addr, 0);
     th_conn *c = th_wait_accepted(&e, 1, WAIT_MS);
+    int transport_fd = th_transport_socket(&e.listen_addr, th_local_port(fd));
+    ck_assert_msg(transport_fd >= 0, "the transport's socket for the connection is not found");
     close(fd);
     for (int i = 0; i < 2000 && !c->eof_count; i++) th_step(&e, 5);
     ck_assert_int_eq(c->eof_count, 1);
 
     ck_assert_int_eq(send_pattern(&e, c, 1000, 0), FP_OK);
     e.vt->flush(e.w);
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL); /* the RST is back */
-    if (send_pattern(&e, c, 1000, 1000) == FP_OK) e.vt->flush(e.w);
+    /* Wait until the RST is back on the transport's socket. A backend may
+     * submit sends only from poll, so the worker steps meanwhile; one that
+     * notices the reset itself closes the connection from there. */
+    int64_t end = th_now_ms() + WAIT_MS;
+    while (!c->closed_count && !th_socket_ended(transport_fd)) {
+        ck_assert_msg(th_now_ms() < end, "no RST came back for the send to a closed peer");
+        th_step(&e, 1);
+    }
+    if (!c->closed_count && send_pattern(&e, c, 1000, 1000) == FP_OK) e.vt->flush(e.w);
     ck_assert(th_wait_closed(&e, c, WAIT_MS));
     ck_assert_int_lt(c->closed_why, 0);
     step_for(&e, 10, 2);

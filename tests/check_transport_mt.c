@@ -172,7 +172,7 @@ START_TEST(test_accepts_spread_over_two_workers_and_every_callback_runs_on_the_o
     unsigned owner[SPREAD_MAX_PEERS];
     uint16_t port[SPREAD_MAX_PEERS];
     for (size_t i = 0; i < n; i++) {
-        port[i] = tm_local_port(fds[i]);
+        port[i] = th_local_port(fds[i]);
         const tm_conn *r0 = record_for_port(recs[0], n_recs[0], port[i]);
         const tm_conn *r1 = record_for_port(recs[1], n_recs[1], port[i]);
         ck_assert_msg((r0 != NULL) != (r1 != NULL), "peer %zu is owned by %s worker", i,
@@ -325,7 +325,7 @@ START_TEST(test_wake_from_another_thread_while_connections_close_with_data_queue
     uint16_t port[CLOSING_CONNS];
     for (size_t i = 0; i < CLOSING_CONNS; i++) {
         fds[i] = th_peer_connect(&e.listen_addr, 4096);
-        port[i] = tm_local_port(fds[i]);
+        port[i] = th_local_port(fds[i]);
     }
     ck_assert(tm_wait_accepted(&e, CLOSING_CONNS, WAIT_MS));
     for (size_t i = 0; i < CLOSING_CONNS; i++) {
@@ -454,7 +454,7 @@ START_TEST(test_close_from_inside_on_recv_on_one_worker_while_another_echoes)
     size_t closer_rec[CLOSER_CONNS];
     for (size_t i = 0; i < CLOSER_CONNS; i++) {
         closer_fds[i] = th_peer_connect(&a, 0);
-        tm_conn like = {.peer_port = tm_local_port(closer_fds[i]),
+        tm_conn like = {.peer_port = th_local_port(closer_fds[i]),
                         .echo = true,
                         .close_in_recv = true,
                         .close_in_recv_mode = closer_mode(i)};
@@ -465,7 +465,7 @@ START_TEST(test_close_from_inside_on_recv_on_one_worker_while_another_echoes)
     atomic_init(&b.echoed, 0);
     for (size_t j = 0; j < BUSY_CONNS; j++) {
         b.fds[j] = th_peer_connect(&a, 0);
-        tm_conn like = {.peer_port = tm_local_port(b.fds[j]), .echo = true};
+        tm_conn like = {.peer_port = th_local_port(b.fds[j]), .echo = true};
         tm_adopt(busy, th_peer_accept(lfd), &like);
     }
     close(lfd);

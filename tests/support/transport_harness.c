@@ -1,10 +1,12 @@
 #include "transport_harness.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,6 +446,47 @@ void th_peer_reset(int fd)
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
     close(fd);
+}
+
+uint16_t th_local_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
+    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+static uint16_t peer_port_of(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
+    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+int th_transport_socket(const fp_addr *local, uint16_t peer_port)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    ck_assert_msg(dir != NULL, "/proc/self/fd: %s", strerror(errno));
+    int found = -1;
+    for (struct dirent *d; found < 0 && (d = readdir(dir)) != NULL;) {
+        if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+        int fd = atoi(d->d_name);
+        if (fd != dirfd(dir) && th_local_port(fd) == local->port && peer_port_of(fd) == peer_port)
+            found = fd;
+    }
+    closedir(dir);
+    return found;
+}
+
+bool th_socket_ended(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
 }
 
 int th_peer_listen(int family, fp_addr *a)

@@ -139,6 +139,20 @@ void th_peer_write(th_env *e, int fd, const void *data, size_t len);
 /* Closes with SO_LINGER{1,0}: the kernel sends RST. */
 void th_peer_reset(int fd);
 
+/* The local port of socket `fd` (0 if it has none). */
+uint16_t th_local_port(int fd);
+
+/* The transport's own socket for the connection to `local` from the peer
+ * socket whose local port was `peer_port`, found among this process's
+ * descriptors (-1: none). Lets a test watch what the kernel reports on it
+ * (th_socket_ended) without taking anything from the transport. */
+int th_transport_socket(const fp_addr *local, uint16_t peer_port);
+
+/* The kernel reports fd reset or hung up (POLLERR/POLLHUP), or fd is
+ * closed already (POLLNVAL). Does not wait, and leaves the pending error
+ * for the transport to find. */
+bool th_socket_ended(int fd);
+
 /* A listening socket on loopback for outbound tests; port in *a. */
 int th_peer_listen(int family, fp_addr *a);
 

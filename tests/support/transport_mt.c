@@ -589,15 +589,6 @@ const char *tm_peer_end_name(tm_peer_end end)
     return "?";
 }
 
-uint16_t tm_local_port(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
-    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
 /* Waits up to the deadline for `events` on fd; false once it passed. */
 static bool wait_fd(int fd, short events, int64_t end)
 {

@@ -212,8 +212,6 @@ typedef enum tm_peer_end {
 
 const char *tm_peer_end_name(tm_peer_end end);
 
-uint16_t tm_local_port(int fd);
-
 /* Writes all of `data` to the non-blocking `fd`; false on error or bound. */
 bool tm_peer_send_all(int fd, const void *data, size_t len, int max_ms);
 
