@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,12 +475,43 @@ END_TEST
 
 /* ---- wake ---- */
 
-static void *wake_later(void *arg)
+/* The kernel's view of thread `tid` of this process: 'S' while it sleeps
+ * in a system call (the poll), 'R' while it runs. */
+static char thread_state(int tid)
 {
-    th_env *e = arg;
-    struct timespec ts = {0, 50 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    e->vt->wake(e->w);
+    char path[64], stat[512];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f) return '?';
+    size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *paren = strrchr(stat, ')'); /* the name may hold spaces */
+    return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+typedef struct {
+    th_env *e;
+    atomic_int poller_tid; /* the thread about to poll(-1), 0 before */
+    bool saw_it_sleep;
+} blocked_poll_waker;
+
+/* Wakes once the poller sleeps. Should it never show as sleeping within
+ * the bound, it wakes anyway: a wake before the poll must end it too. */
+static void *wake_once_poll_blocks(void *arg)
+{
+    blocked_poll_waker *b = arg;
+    int64_t end = th_now_ms() + WAIT_MS;
+    while (th_now_ms() < end) {
+        int tid = atomic_load(&b->poller_tid);
+        if (tid && thread_state(tid) == 'S') {
+            b->saw_it_sleep = true;
+            break;
+        }
+        struct timespec ts = {0, 200 * 1000}; /* pacing of a bounded loop */
+        nanosleep(&ts, NULL);
+    }
+    b->e->vt->wake(b->e->w);
     return NULL;
 }
 
@@ -487,12 +519,16 @@ START_TEST(test_wake_from_another_thread_returns_a_blocking_poll)
 {
     th_env e;
     th_start(&e, NULL, 0);
+    blocked_poll_waker b = {.e = &e};
+    atomic_init(&b.poller_tid, 0);
     pthread_t tid;
-    ck_assert_int_eq(pthread_create(&tid, NULL, wake_later, &e), 0);
+    ck_assert_int_eq(pthread_create(&tid, NULL, wake_once_poll_blocks, &b), 0);
+    atomic_store(&b.poller_tid, (int)gettid());
     /* without the wake this blocks until the test times out */
     int n = e.vt->poll(e.w, -1);
     ck_assert_int_ge(n, 0);
     pthread_join(tid, NULL);
+    if (!b.saw_it_sleep) printf("%s: the poll was never seen blocked: woken early\n", __func__);
     th_stop(&e);
 }
 END_TEST
