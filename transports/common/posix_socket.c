@@ -195,8 +195,8 @@ fp_status fpt_listener_open(const char *who, const fp_addr *addr, const fp_liste
                             fp_tlistener **out, char *err, size_t err_len)
 {
     *out = NULL;
-    int fd, backlog;
-    fp_addr bound;
+    int fd = -1, backlog = 0;
+    fp_addr bound = {0};
     fp_status st = listen_bound(who, addr, opts, default_backlog, sock_flags, sndbuf, rcvbuf, &fd,
                                     &bound, &backlog, err, err_len);
     if (st != FP_OK) return st;
