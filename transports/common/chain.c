@@ -203,12 +203,10 @@ const fpt_chunk *fpt_chain_lone(const fpt_conn *c)
     return found;
 }
 
-void fpt_conn_sent(fpt_conn *c, size_t n)
+static void release_sent(fpt_conn *c, size_t n)
 {
     fpt_worker *w = c->w;
     w->counters.send_bytes += n;
-    c->sent_unreported += n;
-    if (!fpt_linked(&c->notify_link)) fpt_list_push_back(&w->notify, &c->notify_link);
     while (c->head) {
         fpt_chunk *ch = c->head;
         size_t avail = ch->end - ch->start;
@@ -222,6 +220,21 @@ void fpt_conn_sent(fpt_conn *c, size_t n)
         if (!c->head) c->tail = NULL;
         chunk_release(w, ch);
     }
+}
+
+void fpt_conn_sent(fpt_conn *c, size_t n)
+{
+    release_sent(c, n);
+    c->sent_unreported += n;
+    if (!fpt_linked(&c->notify_link)) fpt_list_push_back(&c->w->notify, &c->notify_link);
+}
+
+void fpt_conn_sent_in_poll(fpt_conn *c, size_t n)
+{
+    release_sent(c, n);
+    size_t sent = c->sent_unreported + n;
+    c->sent_unreported = 0; /* bytes reported late ride along, in order */
+    if (sent) c->w->ev->on_sent(c->user, sent);
 }
 
 void fpt_conn_tx_settle(fpt_conn *c)

@@ -365,8 +365,13 @@ void fpt_conn_mark_dirty(fpt_conn *c);
 int fpt_chain_gather(const fpt_conn *c, fpt_iov *iov, int max, size_t *total);
 /* The one chunk holding every unsent byte, or NULL when there are more. */
 const fpt_chunk *fpt_chain_lone(const fpt_conn *c);
-/* The kernel took `n` bytes: release them (on_sent follows from poll). */
+/* The kernel took `n` bytes: release them (on_sent follows from poll's
+ * deferred delivery). For sends made outside poll (a readiness backend's
+ * flush). */
 void fpt_conn_sent(fpt_conn *c, size_t n);
+/* The same from a completion handled inside poll: on_sent now, as the
+ * completion's own callback. */
+void fpt_conn_sent_in_poll(fpt_conn *c, size_t n);
 /* A send attempt ended: more to send goes back to flush; an empty chain
  * is trimmed and a draining connection gets its FIN. */
 void fpt_conn_tx_settle(fpt_conn *c);

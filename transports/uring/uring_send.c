@@ -109,7 +109,7 @@ void ur_send_complete(fp_tconn *uc, int res)
         return;
     }
     if ((size_t)res < c->queued) w->stats.short_sends++;
-    fpt_conn_sent(c, (size_t)res);
+    fpt_conn_sent_in_poll(c, (size_t)res);
     fpt_conn_tx_settle(c);
 }
 
