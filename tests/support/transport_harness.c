@@ -177,18 +177,28 @@ void th_load(th_env *e, const char *name)
     e->name = name;
     e->vt = th_load_library(name, &e->dl);
 
-    e->events.struct_size = sizeof(e->events);
-    e->events.on_accepted = cb_accepted;
-    e->events.on_connected = cb_connected;
-    e->events.on_recv = cb_recv;
-    e->events.on_eof = cb_eof;
-    e->events.on_sent = cb_sent;
-    e->events.on_writable = cb_writable;
-    e->events.on_closed = cb_closed;
-    e->host.struct_size = sizeof(e->host);
-    e->host.events = &e->events;
-    e->host.log = cb_log;
-    e->host.log_ctx = e;
+    th_host_wire(&e->host, &e->events, cb_accepted, cb_connected, cb_recv, cb_eof, cb_sent, cb_writable,
+                 cb_closed, cb_log, e);
+}
+
+void th_host_wire(fp_transport_host *host, fp_transport_events *events,
+                  void *(*on_accepted)(void *, fp_tconn *, const fp_addr *),
+                  void (*on_connected)(void *), void (*on_recv)(void *, const uint8_t *, size_t),
+                  void (*on_eof)(void *), void (*on_sent)(void *, size_t), void (*on_writable)(void *),
+                  void (*on_closed)(void *, fp_status),
+                  void (*log)(void *, fp_log_level, const char *), void *log_ctx)
+{
+    *events = (fp_transport_events){
+        .struct_size = sizeof(*events),
+        .on_accepted = on_accepted,
+        .on_connected = on_connected,
+        .on_recv = on_recv,
+        .on_eof = on_eof,
+        .on_sent = on_sent,
+        .on_writable = on_writable,
+        .on_closed = on_closed,
+    };
+    *host = (fp_transport_host){.struct_size = sizeof(*host), .events = events, .log = log, .log_ctx = log_ctx};
 }
 
 fp_status th_try_open(th_env *e, const fp_kv *opts, size_t n_opts, char *err, size_t err_len)

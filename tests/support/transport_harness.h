@@ -79,6 +79,14 @@ const fp_transport_vtbl *th_load_library(const char *name, void **dl);
 /* CLOCK_MONOTONIC in milliseconds, for bounded waits (never asserted on). */
 int64_t th_now_ms(void);
 
+/* Points `host` at `events`, filled with these callbacks, and at `log`. */
+void th_host_wire(fp_transport_host *host, fp_transport_events *events,
+                  void *(*on_accepted)(void *, fp_tconn *, const fp_addr *),
+                  void (*on_connected)(void *), void (*on_recv)(void *, const uint8_t *, size_t),
+                  void (*on_eof)(void *), void (*on_sent)(void *, size_t), void (*on_writable)(void *),
+                  void (*on_closed)(void *, fp_status),
+                  void (*log)(void *, fp_log_level, const char *), void *log_ctx);
+
 /* Loads and opens with `opts`, returns open's status (err filled). */
 fp_status th_try_open(th_env *e, const fp_kv *opts, size_t n_opts, char *err, size_t err_len);
 

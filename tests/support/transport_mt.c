@@ -295,18 +295,8 @@ void tm_start(tm_env *e, const tm_config *cfg)
     e->cfg = *cfg;
     pthread_mutex_init(&e->fault_lock, NULL);
     e->vt = th_load_library(th_transport_name, &e->dl);
-    e->events.struct_size = sizeof(e->events);
-    e->events.on_accepted = cb_accepted;
-    e->events.on_connected = cb_connected;
-    e->events.on_recv = cb_recv;
-    e->events.on_eof = cb_eof;
-    e->events.on_sent = cb_sent;
-    e->events.on_writable = cb_writable;
-    e->events.on_closed = cb_closed;
-    e->host.struct_size = sizeof(e->host);
-    e->host.events = &e->events;
-    e->host.log = cb_log;
-    e->host.log_ctx = e;
+    th_host_wire(&e->host, &e->events, cb_accepted, cb_connected, cb_recv, cb_eof, cb_sent, cb_writable,
+                 cb_closed, cb_log, e);
     char err[512] = "";
     fp_status st = e->vt->open(&e->host, cfg->opts, cfg->n_opts, &e->t, err, sizeof(err));
     ck_assert_msg(st == FP_OK, "open failed: %s (%s)", fp_strerror(st), err);
