@@ -229,16 +229,22 @@ void th_loopback(fp_addr *a, int family, uint16_t port)
     }
 }
 
-void th_listen(th_env *e, int family)
+void th_listen_loopback(const fp_transport_vtbl *vt, fp_transport *t, int family, fp_tlistener **l,
+                        fp_addr *bound)
 {
     fp_addr any;
     char err[512] = "";
     th_loopback(&any, family, 0);
     fp_listen_opts lo = {.struct_size = sizeof(lo), .backlog = 0};
-    fp_status st = e->vt->listen(e->t, &any, &lo, &e->l, err, sizeof(err));
+    fp_status st = vt->listen(t, &any, &lo, l, err, sizeof(err));
     ck_assert_msg(st == FP_OK, "listen failed: %s (%s)", fp_strerror(st), err);
-    e->vt->listener_addr(e->l, &e->listen_addr);
-    st = e->vt->accept_start(e->w, e->l);
+    vt->listener_addr(*l, bound);
+}
+
+void th_listen(th_env *e, int family)
+{
+    th_listen_loopback(e->vt, e->t, family, &e->l, &e->listen_addr);
+    fp_status st = e->vt->accept_start(e->w, e->l);
     ck_assert_msg(st == FP_OK, "accept_start failed: %s", fp_strerror(st));
 }
 

@@ -97,6 +97,11 @@ void th_start(th_env *e, const fp_kv *opts, size_t n_opts);
  * and starts accepting on the worker. */
 void th_listen(th_env *e, int family);
 
+/* listen() on the loopback of `family`, port 0 (asserting success); the
+ * real address in *bound. */
+void th_listen_loopback(const fp_transport_vtbl *vt, fp_transport *t, int family, fp_tlistener **l,
+                        fp_addr *bound);
+
 /* Undoes everything th_start/th_listen did. */
 void th_stop(th_env *e);
 

@@ -504,13 +504,8 @@ static void accept_stop_here(tm_worker *k, void *arg)
 
 void tm_listen(tm_env *e, int family)
 {
-    fp_addr any;
-    char err[512] = "";
-    th_loopback(&any, family, 0);
-    fp_listen_opts lo = {.struct_size = sizeof(lo), .backlog = 0};
-    fp_status st = e->vt->listen(e->t, &any, &lo, &e->l, err, sizeof(err));
-    ck_assert_msg(st == FP_OK, "listen failed: %s (%s)", fp_strerror(st), err);
-    e->vt->listener_addr(e->l, &e->listen_addr);
+    th_listen_loopback(e->vt, e->t, family, &e->l, &e->listen_addr);
+    fp_status st;
     for (unsigned i = 0; i < e->n_workers; i++) {
         tm_call(&e->workers[i], accept_start_here, &st);
         ck_assert_msg(st == FP_OK, "accept_start on worker %u: %s", i, fp_strerror(st));
