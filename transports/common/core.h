@@ -40,16 +40,6 @@
 #define FPT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define FPT_PRINTF(fmt, args)
-/* ---- between the core's own files ---- */
-
-/* Back to the slab's free list; the slot's generation moves on. */
-void fpt_conn_recycle(fpt_conn *c);
-/* A connection on the ready list gets its turn: stash, held-back on_eof,
- * then the backend's input. */
-int fpt_conn_run_ready(fpt_conn *c);
-/* Worker teardown: every live connection discarded, the slab freed. */
-void fpt_slab_free_all(fpt_worker *w);
-
 #endif
 
 /* Any reservation (a frame is at most 65535 bytes) fits one chunk. */
@@ -97,7 +87,8 @@ typedef enum fpt_state {
     FPT_DEAD      /* socket closed; on_closed waits on the notify list */
 } fpt_state;
 
-/* Bytes received while paused, delivered on resume before anything newer. */
+/* Bytes received while paused, delivered on resume before anything newer;
+ * allocated the first time a connection needs one, so most never do. */
 typedef struct fpt_stash {
     uint8_t *data;
     size_t off, len, cap;
@@ -123,7 +114,7 @@ struct fpt_conn {
     fpt_chunk *head, *tail; /* send chain, commit order */
     size_t queued;          /* committed, not yet taken by the kernel */
     size_t sent_unreported; /* taken, on_sent not yet delivered */
-    fpt_stash stash;
+    fpt_stash *stash; /* NULL until input arrives while paused */
 
     fpt_link ready_link;  /* w->ready: input to deliver, read or re-arm */
     fpt_link dirty_link;  /* w->dirty: committed bytes for flush */

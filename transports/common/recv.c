@@ -30,19 +30,25 @@ bool fpt_conn_wants_input(const fpt_conn *c)
     }
 }
 
-void fpt_stash_drop(fpt_conn *c) { c->stash.off = c->stash.len = 0; }
+void fpt_stash_drop(fpt_conn *c)
+{
+    if (c->stash) c->stash->off = c->stash->len = 0;
+}
 
 void fpt_stash_free(fpt_conn *c)
 {
-    free(c->stash.data);
-    memset(&c->stash, 0, sizeof(c->stash));
+    if (!c->stash) return;
+    free(c->stash->data);
+    free(c->stash);
+    c->stash = NULL;
 }
 
-static bool stash_empty(const fpt_conn *c) { return c->stash.off == c->stash.len; }
+static bool stash_empty(const fpt_conn *c) { return !c->stash || c->stash->off == c->stash->len; }
 
 static bool stash_append(fpt_conn *c, const uint8_t *data, size_t len)
 {
-    fpt_stash *s = &c->stash;
+    if (!c->stash && !(c->stash = calloc(1, sizeof(*c->stash)))) return false;
+    fpt_stash *s = c->stash;
     if (s->off == s->len) s->off = s->len = 0;
     if (s->len + len > s->cap) {
         if (s->off) {
@@ -100,7 +106,7 @@ int fpt_conn_run_ready(fpt_conn *c)
     int handled = 0;
     if (c->state == FPT_OPEN) {
         while (!c->paused && !stash_empty(c) && c->state == FPT_OPEN) {
-            fpt_stash *s = &c->stash;
+            fpt_stash *s = c->stash;
             size_t n = s->len - s->off;
             if (n > FPT_STASH_DELIVERY) n = FPT_STASH_DELIVERY;
             const uint8_t *p = s->data + s->off;
