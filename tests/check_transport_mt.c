@@ -74,6 +74,14 @@ static const tm_conn *record_for_port(const tm_conn *recs, size_t n, uint16_t po
     return found;
 }
 
+/* The connection from peer `port` on worker k, or NULL (a fault). */
+static tm_conn *conn_from_port(tm_worker *k, uint16_t port)
+{
+    tm_conn *c = tm_find_by_peer_port(k, port);
+    if (!c) tm_fault(k->env, "worker %u has no connection from port %u", k->index, port);
+    return c;
+}
+
 typedef struct {
     uint16_t port;
     fp_close_mode mode;
@@ -82,11 +90,8 @@ typedef struct {
 static void close_by_port(tm_worker *k, void *arg)
 {
     close_cmd *cmd = arg;
-    tm_conn *c = tm_find_by_peer_port(k, cmd->port);
-    if (!c) {
-        tm_fault(k->env, "worker %u has no connection from port %u", k->index, cmd->port);
-        return;
-    }
+    tm_conn *c = conn_from_port(k, cmd->port);
+    if (!c) return;
     tm_close(c, cmd->mode);
     fp_span span;
     fp_status st = k->env->vt->tx_reserve(c->conn, 10, &span);
@@ -102,11 +107,8 @@ typedef struct {
 static void queue_pattern_by_port(tm_worker *k, void *arg)
 {
     queue_cmd *cmd = arg;
-    tm_conn *c = tm_find_by_peer_port(k, cmd->port);
-    if (!c) {
-        tm_fault(k->env, "worker %u has no connection from port %u", k->index, cmd->port);
-        return;
-    }
+    tm_conn *c = conn_from_port(k, cmd->port);
+    if (!c) return;
     c->echo = false;
     tm_queue_pattern(c, cmd->len);
 }

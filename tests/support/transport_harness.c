@@ -464,25 +464,21 @@ void th_peer_reset(int fd)
     close(fd);
 }
 
-uint16_t th_local_port(int fd)
+/* The port of fd's own (getsockname) or peer's (getpeername) address; 0
+ * when it has none. */
+static uint16_t port_of(int fd, int (*name)(int, struct sockaddr *, socklen_t *))
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
+    if (name(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
     if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return 0;
 }
 
-static uint16_t peer_port_of(int fd)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
-    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return 0;
-}
+uint16_t th_local_port(int fd) { return port_of(fd, getsockname); }
+
+static uint16_t peer_port_of(int fd) { return port_of(fd, getpeername); }
 
 int th_transport_socket(const fp_addr *local, uint16_t peer_port)
 {
