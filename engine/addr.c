@@ -3,19 +3,13 @@
  * parsing never blocks. */
 #include "fastport/engine.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#ifdef _WIN32
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#else
-#include <arpa/inet.h>
-#include <net/if.h>
-#include <strings.h>
-#include <sys/socket.h>
-#endif
+#include "inet_text.h"
+#include "platform.h"
 
 /* Largest host text we accept: an IPv6 address plus a scope. */
 #define HOST_MAX 96
@@ -38,11 +32,12 @@ static bool parse_decimal(const char *s, size_t len, uint32_t max, uint32_t *out
 
 static bool host_is_localhost(const char *host)
 {
-#ifdef _WIN32
-    return _stricmp(host, "localhost") == 0;
-#else
-    return strcasecmp(host, "localhost") == 0;
-#endif
+    const char *name = "localhost";
+    while (*name && tolower((unsigned char)*host) == *name) {
+        host++;
+        name++;
+    }
+    return *name == '\0' && *host == '\0';
 }
 
 static bool parse_ipv4(const char *host, fp_addr *out)
@@ -52,7 +47,7 @@ static bool parse_ipv4(const char *host, fp_addr *out)
         return true; /* bytes already zero: INADDR_ANY */
     if (host_is_localhost(host))
         host = "127.0.0.1";
-    return inet_pton(AF_INET, host, out->bytes) == 1;
+    return fp_ipv4_parse(host, out->bytes);
 }
 
 /* "fe80::1%eth0" or "fe80::1%2": the scope is a number or, where the
@@ -61,13 +56,8 @@ static bool parse_scope(const char *scope, uint32_t *out)
 {
     if (parse_decimal(scope, strlen(scope), UINT32_MAX, out))
         return true;
-#ifdef _WIN32
-    return false;
-#else
-    unsigned index = if_nametoindex(scope);
-    *out = index;
-    return index != 0;
-#endif
+    *out = fp_interface_index(scope);
+    return *out != 0;
 }
 
 static bool parse_ipv6(char *host, fp_addr *out)
@@ -79,7 +69,7 @@ static bool parse_ipv6(char *host, fp_addr *out)
         if (!parse_scope(percent + 1, &out->scope_id))
             return false;
     }
-    return inet_pton(AF_INET6, host, out->bytes) == 1;
+    return fp_ipv6_parse(host, out->bytes);
 }
 
 fp_status fp_addr_parse(const char *host_port, fp_addr *out)
@@ -133,10 +123,12 @@ const char *fp_addr_format(const fp_addr *a, char *buf, size_t len)
 {
     if (!buf || len == 0)
         return buf;
-    char host[INET6_ADDRSTRLEN];
-    if (a && a->family == FP_AF_INET && inet_ntop(AF_INET, a->bytes, host, sizeof host)) {
+    char host[FP_IPV6_TEXT_MAX];
+    if (a && a->family == FP_AF_INET) {
+        fp_ipv4_format(a->bytes, host);
         snprintf(buf, len, "%s:%u", host, (unsigned)a->port);
-    } else if (a && a->family == FP_AF_INET6 && inet_ntop(AF_INET6, a->bytes, host, sizeof host)) {
+    } else if (a && a->family == FP_AF_INET6) {
+        fp_ipv6_format(a->bytes, host);
         if (a->scope_id)
             snprintf(buf, len, "[%s%%%u]:%u", host, (unsigned)a->scope_id, (unsigned)a->port);
         else

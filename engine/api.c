@@ -225,7 +225,7 @@ static size_t api_session_list(size_t offset, size_t limit, fp_session_info *out
     fp_session_info *all = NULL;
     for (unsigned i = 0; i < e->n_workers; i++) {
         fp_worker *w = &e->workers[i];
-        pthread_mutex_lock(&w->stats_lock);
+        fp_mutex_lock(&w->stats_lock);
         if (n + w->n_snapshot > cap) {
             size_t want = (n + w->n_snapshot) * 2;
             fp_session_info *grown = realloc(all, want * sizeof *grown);
@@ -238,7 +238,7 @@ static size_t api_session_list(size_t offset, size_t limit, fp_session_info *out
             memcpy(all + n, w->snapshot, w->n_snapshot * sizeof *all);
             n += w->n_snapshot;
         }
-        pthread_mutex_unlock(&w->stats_lock);
+        fp_mutex_unlock(&w->stats_lock);
         /* a worker that has stopped simply leaves the mail for destroy */
         if (w != cur)
             ask_for_snapshot(w);

@@ -4,7 +4,6 @@
 #ifndef FP_ENGINE_CORE_H
 #define FP_ENGINE_CORE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -16,6 +15,7 @@
 #include "framer.h"
 #include "loader.h"
 #include "mailbox.h"
+#include "platform.h"
 #include "timer.h"
 
 typedef struct fp_worker fp_worker;
@@ -97,7 +97,7 @@ typedef struct fp_stat_entry {
 struct fp_worker {
     fp_engine *engine;
     unsigned index;
-    pthread_t thread;
+    fp_thread thread;
     int thread_started;
     fp_tworker *tw;
     fp_mailbox *mailbox;
@@ -121,8 +121,8 @@ struct fp_worker {
     uint64_t drain_timer;
 
     /* transport counters snapshot, refreshed on FP_MAIL_STATS and at exit */
-    pthread_mutex_t stats_lock;
-    pthread_cond_t stats_cond;
+    fp_mutex stats_lock;
+    fp_cond stats_cond;
     uint64_t stats_seq;
     fp_stat_entry *tstats;
     size_t n_tstats, cap_tstats;
@@ -161,11 +161,11 @@ struct fp_engine {
     _Atomic uint32_t live_sessions; /* all workers, for max_sessions */
     _Atomic unsigned next_connect_worker;
 
-    pthread_mutex_t start_lock;
-    pthread_cond_t start_cond;
+    fp_mutex start_lock;
+    fp_cond start_cond;
     unsigned workers_ready;
 
-    int stop_pipe[2];
+    fp_event stop_event;
     int started, shut_down;
     fp_status shutdown_status;
 };
@@ -188,7 +188,7 @@ void fp_session_connect(fp_worker *w, const fp_addr *addr, void *user);
 void fp_session_idle_arm(fp_session *s);
 
 /* worker.c */
-void *fp_worker_main(void *arg);
+void fp_worker_main(void *arg);
 fp_status fp_worker_post(fp_worker *w, fp_mail *mail);
 fp_worker *fp_worker_current(void);
 uint64_t fp_now_ns(void);

@@ -1,5 +1,5 @@
 /* Shared-library loading behind one small interface: dlopen on POSIX,
- * LoadLibraryExW on Windows (dl_win32.c, later). */
+ * LoadLibraryExW on Windows (dl_win32.c). */
 #ifndef FP_ENGINE_DL_H
 #define FP_ENGINE_DL_H
 

@@ -1,13 +1,8 @@
 /* libfastport's public API (fastport/engine.h): build an engine from a
  * config, run its workers, stop it gracefully. */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core.h"
 #include "log.h"
@@ -17,6 +12,7 @@
 #define DEFAULT_SEND_QUEUE_LIMIT (1u << 20)
 #define DEFAULT_DRAIN_TIMEOUT_MS 5000u
 #define MAILBOX_CAPACITY 65536u
+#define STATS_WAIT_NS 1000000000ull
 
 static fp_engine *_Atomic active_engine;
 
@@ -31,12 +27,6 @@ void fp_engine_config_init(fp_engine_config *cfg)
     cfg->send_queue_limit = DEFAULT_SEND_QUEUE_LIMIT;
     cfg->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
     cfg->log_level = FP_LOG_INFO;
-}
-
-static unsigned online_cores(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (unsigned)n : 1u;
 }
 
 static fp_status check_config(const fp_engine_config *cfg, char *err, size_t err_len)
@@ -224,8 +214,8 @@ static fp_status init_workers(fp_engine *e)
         w->engine = e;
         w->index = i;
         w->free_head = SLOT_NONE;
-        pthread_mutex_init(&w->stats_lock, NULL);
-        pthread_cond_init(&w->stats_cond, NULL);
+        fp_mutex_init(&w->stats_lock);
+        fp_cond_init(&w->stats_cond);
         w->mailbox = fp_mailbox_create(MAILBOX_CAPACITY);
         w->timers = fp_timer_heap_create();
         w->codec = fp_codec_create(inflate_cap, 6);
@@ -248,8 +238,8 @@ static void free_workers(fp_engine *e)
             fp_codec_destroy(w->codec);
         free(w->tstats);
         free(w->snapshot);
-        pthread_mutex_destroy(&w->stats_lock);
-        pthread_cond_destroy(&w->stats_cond);
+        fp_mutex_destroy(&w->stats_lock);
+        fp_cond_destroy(&w->stats_cond);
     }
     free(e->workers);
     e->workers = NULL;
@@ -267,15 +257,21 @@ fp_engine *fp_engine_create(const fp_engine_config *cfg, char *err, size_t err_l
         return NULL;
     }
     e->cfg = *cfg;
-    e->stop_pipe[0] = e->stop_pipe[1] = -1;
-    pthread_mutex_init(&e->start_lock, NULL);
-    pthread_cond_init(&e->start_cond, NULL);
+    int event_err = fp_event_open(&e->stop_event);
+    fp_mutex_init(&e->start_lock);
+    fp_cond_init(&e->start_cond);
     fp_log_configure(cfg->log_level, cfg->log_sink, cfg->log_ctx);
     e->transport_dir = strdup(cfg->transport_dir ? cfg->transport_dir : fp_default_transport_dir());
     e->plugin_dir = strdup(cfg->plugin_dir ? cfg->plugin_dir : fp_default_plugin_dir());
-    e->n_workers = cfg->workers ? cfg->workers : online_cores();
-    if (!e->transport_dir || !e->plugin_dir || pipe2(e->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        snprintf(err, err_len, "engine set-up failed: %s", strerror(errno));
+    e->n_workers = cfg->workers ? cfg->workers : fp_cpu_count();
+    if (event_err != 0) {
+        char text[128];
+        snprintf(err, err_len, "engine set-up failed: stop event: %s",
+                 fp_sys_error_text(event_err, text, sizeof text));
+        goto fail;
+    }
+    if (!e->transport_dir || !e->plugin_dir) {
+        snprintf(err, err_len, "out of memory");
         goto fail;
     }
     if (fp_transport_select(e->transport_dir, cfg->transport, &e->transport, err, err_len) != FP_OK)
@@ -344,7 +340,7 @@ static void join_workers(fp_engine *e)
 {
     for (unsigned i = 0; i < e->n_workers; i++) {
         if (e->workers[i].thread_started) {
-            pthread_join(e->workers[i].thread, NULL);
+            fp_thread_join(e->workers[i].thread);
             e->workers[i].thread_started = 0;
         }
     }
@@ -372,17 +368,20 @@ fp_status fp_engine_start(fp_engine *e, char *err, size_t err_len)
     unsigned launched = 0;
     for (unsigned i = 0; i < e->n_workers; i++) {
         fp_worker *w = &e->workers[i];
-        if (pthread_create(&w->thread, NULL, fp_worker_main, w) != 0) {
-            snprintf(err, err_len, "cannot start worker thread %u: %s", i, strerror(errno));
+        int rc = fp_thread_start(&w->thread, fp_worker_main, w);
+        if (rc != 0) {
+            char text[128];
+            snprintf(err, err_len, "cannot start worker thread %u: %s", i,
+                     fp_sys_error_text(rc, text, sizeof text));
             break;
         }
         w->thread_started = 1;
         launched++;
     }
-    pthread_mutex_lock(&e->start_lock);
+    fp_mutex_lock(&e->start_lock);
     while (e->workers_ready < launched)
-        pthread_cond_wait(&e->start_cond, &e->start_lock);
-    pthread_mutex_unlock(&e->start_lock);
+        fp_cond_wait(&e->start_cond, &e->start_lock);
+    fp_mutex_unlock(&e->start_lock);
 
     fp_status st = launched == e->n_workers ? FP_OK : FP_ENOMEM;
     for (unsigned i = 0; st == FP_OK && i < launched; i++) {
@@ -434,23 +433,9 @@ fp_status fp_engine_connect(fp_engine *e, const char *host_port, void *user, cha
     return st;
 }
 
-void fp_engine_request_stop(fp_engine *e)
-{
-    char b = 1;
-    ssize_t r = write(e->stop_pipe[1], &b, 1);
-    (void)r; /* a full pipe already says "stop" */
-}
+void fp_engine_request_stop(fp_engine *e) { fp_event_set(&e->stop_event); }
 
-int fp_engine_wait(fp_engine *e, int timeout_ms)
-{
-    struct pollfd p = {.fd = e->stop_pipe[0], .events = POLLIN};
-    for (;;) {
-        int n = poll(&p, 1, timeout_ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        return n > 0;
-    }
-}
+int fp_engine_wait(fp_engine *e, int timeout_ms) { return fp_event_wait(&e->stop_event, timeout_ms); }
 
 fp_status fp_engine_shutdown(fp_engine *e)
 {
@@ -486,11 +471,9 @@ void fp_engine_destroy(fp_engine *e)
         e->transport.vt->close(e->t);
     if (e->transport.dl)
         fp_transport_unload(&e->transport);
-    for (int i = 0; i < 2; i++)
-        if (e->stop_pipe[i] >= 0)
-            close(e->stop_pipe[i]);
-    pthread_mutex_destroy(&e->start_lock);
-    pthread_cond_destroy(&e->start_cond);
+    fp_event_close(&e->stop_event);
+    fp_mutex_destroy(&e->start_lock);
+    fp_cond_destroy(&e->start_cond);
     free(e->transport_dir);
     free(e->plugin_dir);
     free(e);
@@ -523,9 +506,9 @@ void fp_engine_refresh_transport_stats(fp_engine *e)
     }
     uint64_t seen[256];
     for (unsigned i = 0; i < e->n_workers; i++) {
-        pthread_mutex_lock(&e->workers[i].stats_lock);
+        fp_mutex_lock(&e->workers[i].stats_lock);
         seen[i] = e->workers[i].stats_seq;
-        pthread_mutex_unlock(&e->workers[i].stats_lock);
+        fp_mutex_unlock(&e->workers[i].stats_lock);
     }
     if (e->started && !e->shut_down)
         post_to_all(e, FP_MAIL_STATS);
@@ -533,15 +516,15 @@ void fp_engine_refresh_transport_stats(fp_engine *e)
         return;
     for (unsigned i = 0; i < e->n_workers; i++) {
         fp_worker *w = &e->workers[i];
-        struct timespec deadline;
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += 1;
-        pthread_mutex_lock(&w->stats_lock);
+        uint64_t deadline = fp_mono_ns() + STATS_WAIT_NS;
+        fp_mutex_lock(&w->stats_lock);
         while (w->stats_seq == seen[i] && w->tw) {
-            if (pthread_cond_timedwait(&w->stats_cond, &w->stats_lock, &deadline) != 0)
+            uint64_t now = fp_mono_ns();
+            if (now >= deadline ||
+                fp_cond_timed_wait(&w->stats_cond, &w->stats_lock, (unsigned)((deadline - now) / 1000000u) + 1))
                 break;
         }
-        pthread_mutex_unlock(&w->stats_lock);
+        fp_mutex_unlock(&w->stats_lock);
     }
 }
 
@@ -580,13 +563,13 @@ void fp_engine_stats(fp_engine *e, fp_stat_fn emit, void *ctx)
     stat_sum sum = {0};
     for (unsigned i = 0; i < e->n_workers; i++) {
         fp_worker *w = &e->workers[i];
-        pthread_mutex_lock(&w->stats_lock);
+        fp_mutex_lock(&w->stats_lock);
         for (size_t j = 0; j < w->n_tstats; j++) {
             char name[96];
             snprintf(name, sizeof name, "transport.%.80s", w->tstats[j].name);
             sum_add(&sum, name, w->tstats[j].value);
         }
-        pthread_mutex_unlock(&w->stats_lock);
+        fp_mutex_unlock(&w->stats_lock);
     }
     for (unsigned i = 0; i < e->n_workers; i++) {
         fp_plugin_stats *ps = &e->workers[i].plugin_stats;

@@ -1,15 +1,15 @@
 #include "loader.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fastport/engine.h"
+#include "fs.h"
 #include "log.h"
 #include "paths.h"
+#include "platform.h"
 
 /* The order tried when the user names no transport comes from the build
  * (transports/CMakeLists.txt, which knows the transports): the engine's
@@ -40,7 +40,7 @@ static fp_status resolve_module(const char *kind, const char *dir, const char *n
                                 fp_list_fn list, char *path, size_t path_len, char *err,
                                 size_t err_len)
 {
-    char candidate[PATH_MAX];
+    char candidate[FP_PATH_MAX];
     char available[512];
     if (!name || !*name || fp_module_path(candidate, sizeof candidate, dir, name) != 0) {
         list(dir, available, sizeof available);
@@ -48,21 +48,23 @@ static fp_status resolve_module(const char *kind, const char *dir, const char *n
                  dir, available);
         return FP_EINVAL;
     }
-    struct stat st;
-    if (stat(candidate, &st) != 0) {
+    if (!fp_is_regular_file(candidate)) {
         list(dir, available, sizeof available);
         snprintf(err, err_len, "%s '%s' not found: no file %s (available in %s: %s)", kind, name,
                  candidate, dir, available);
         return FP_ENOTFOUND;
     }
-    char real_dir[PATH_MAX], real_file[PATH_MAX];
-    if (!realpath(dir, real_dir) || !realpath(candidate, real_file)) {
+    char real_dir[FP_PATH_MAX], real_file[FP_PATH_MAX];
+    int rc = fp_real_path(dir, real_dir, sizeof real_dir);
+    if (rc == 0)
+        rc = fp_real_path(candidate, real_file, sizeof real_file);
+    if (rc != 0) {
+        char text[128];
         snprintf(err, err_len, "%s '%s': cannot resolve %s: %s", kind, name, candidate,
-                 strerror(errno));
+                 fp_sys_error_text(rc, text, sizeof text));
         return FP_ENOTFOUND;
     }
-    size_t dlen = strlen(real_dir);
-    if (strncmp(real_file, real_dir, dlen) != 0 || real_file[dlen] != '/') {
+    if (!fp_path_inside(real_dir, real_file)) {
         snprintf(err, err_len, "%s '%s': %s resolves to %s, outside %s; refused", kind, name,
                  candidate, real_file, real_dir);
         return FP_EINVAL;

@@ -4,8 +4,9 @@
 #ifndef FP_ENGINE_LOADER_H
 #define FP_ENGINE_LOADER_H
 
-#include <limits.h>
 #include <stddef.h>
+
+#include "fs.h"
 
 #include "dl.h"
 #include "fastport/plugin.h"
@@ -16,7 +17,7 @@ typedef struct fp_loaded_transport {
     const fp_transport_vtbl *vt;
     /* vt->tx_lend when the table is new enough to have it, else NULL */
     fp_status (*tx_lend)(fp_tconn *c, const void *data, size_t len);
-    char path[PATH_MAX];
+    char path[FP_PATH_MAX];
 } fp_loaded_transport;
 
 typedef struct fp_loaded_plugin {
@@ -24,7 +25,7 @@ typedef struct fp_loaded_plugin {
     const fp_plugin_desc *desc;
     void *ctx;
     int initialised;
-    char path[PATH_MAX];
+    char path[FP_PATH_MAX];
 } fp_loaded_plugin;
 
 /* Load `dir`/`name` and check its table. Does not probe. */

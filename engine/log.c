@@ -1,13 +1,13 @@
 #include "log.h"
+#include "platform.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 static _Atomic int log_level = FP_LOG_INFO;
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static fp_mutex log_lock = FP_MUTEX_INIT;
 static fp_log_sink log_sink;
 static void *log_ctx;
 
@@ -19,10 +19,10 @@ const char *fp_log_level_name(fp_log_level level)
 
 void fp_log_configure(fp_log_level level, fp_log_sink sink, void *ctx)
 {
-    pthread_mutex_lock(&log_lock);
+    fp_mutex_lock(&log_lock);
     log_sink = sink;
     log_ctx = ctx;
-    pthread_mutex_unlock(&log_lock);
+    fp_mutex_unlock(&log_lock);
     atomic_store(&log_level, (int)level);
 }
 
@@ -30,23 +30,22 @@ int fp_log_enabled(fp_log_level level) { return (int)level <= atomic_load_explic
 
 static void write_default(fp_log_level level, const char *msg)
 {
-    struct timespec ts;
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ fastport[%s] %s\n", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+    unsigned millis;
+    fp_utc_now(&tm, &millis);
+    fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ fastport[%s] %s\n", tm.tm_year + 1900,
+            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis,
             fp_log_level_name(level), msg);
 }
 
 static void log_message(fp_log_level level, const char *msg)
 {
-    pthread_mutex_lock(&log_lock);
+    fp_mutex_lock(&log_lock);
     if (log_sink)
         log_sink(log_ctx, level, msg);
     else
         write_default(level, msg);
-    pthread_mutex_unlock(&log_lock);
+    fp_mutex_unlock(&log_lock);
 }
 
 void fp_logv(fp_log_level level, const char *fmt, va_list ap)

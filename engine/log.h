@@ -9,8 +9,8 @@
 
 void fp_log_configure(fp_log_level level, fp_log_sink sink, void *ctx);
 int fp_log_enabled(fp_log_level level);
-void fp_log(fp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void fp_logv(fp_log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void fp_log(fp_log_level level, const char *fmt, ...) FP_PRINTF_LIKE(2, 3);
+void fp_logv(fp_log_level level, const char *fmt, va_list ap) FP_PRINTF_LIKE(2, 0);
 /* Sink for transports (fp_transport_host.log). */
 void fp_log_sink_for_transport(void *ctx, fp_log_level level, const char *msg);
 const char *fp_log_level_name(fp_log_level level);

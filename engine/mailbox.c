@@ -5,14 +5,14 @@
  * `count` is atomic only so fp_mailbox_nonempty can peek without the lock;
  * every decision that matters (capacity, was_empty) is made under it. */
 #include "mailbox.h"
+#include "platform.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 struct fp_mailbox {
-    pthread_mutex_t lock;
+    fp_mutex lock;
     fp_mail *head;
     fp_mail *tail;
     _Atomic size_t count;
@@ -24,7 +24,7 @@ fp_mailbox *fp_mailbox_create(size_t capacity)
     fp_mailbox *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
-    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+    if (fp_mutex_init(&m->lock) != 0) {
         free(m);
         return NULL;
     }
@@ -44,7 +44,7 @@ void fp_mailbox_destroy(fp_mailbox *m)
         free(mail);
         mail = next;
     }
-    pthread_mutex_destroy(&m->lock);
+    fp_mutex_destroy(&m->lock);
     free(m);
 }
 
@@ -56,10 +56,10 @@ fp_status fp_mailbox_post(fp_mailbox *m, fp_mail *mail, int *was_empty)
         return FP_EINVAL;
     mail->next = NULL;
 
-    pthread_mutex_lock(&m->lock);
+    fp_mutex_lock(&m->lock);
     size_t count = atomic_load_explicit(&m->count, memory_order_relaxed);
     if (count >= m->capacity) {
-        pthread_mutex_unlock(&m->lock);
+        fp_mutex_unlock(&m->lock);
         return FP_EAGAIN;
     }
     if (m->tail)
@@ -68,7 +68,7 @@ fp_status fp_mailbox_post(fp_mailbox *m, fp_mail *mail, int *was_empty)
         m->head = mail;
     m->tail = mail;
     atomic_store_explicit(&m->count, count + 1, memory_order_relaxed);
-    pthread_mutex_unlock(&m->lock);
+    fp_mutex_unlock(&m->lock);
 
     if (was_empty)
         *was_empty = count == 0;
@@ -79,12 +79,12 @@ fp_mail *fp_mailbox_take_all(fp_mailbox *m)
 {
     if (!m)
         return NULL;
-    pthread_mutex_lock(&m->lock);
+    fp_mutex_lock(&m->lock);
     fp_mail *list = m->head;
     m->head = NULL;
     m->tail = NULL;
     atomic_store_explicit(&m->count, 0, memory_order_relaxed);
-    pthread_mutex_unlock(&m->lock);
+    fp_mutex_unlock(&m->lock);
     return list;
 }
 

@@ -3,34 +3,16 @@
 
 #include "fastport/engine.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#include <windows.h>
-#define FP_PATH_MAX MAX_PATH
-#define FP_SEPARATORS "\\/"
-#define FP_MODULE_SUFFIX ".dll"
-#else
-#include <dirent.h>
-#include <limits.h>
-#include <pthread.h>
-#include <sys/stat.h>
-#define FP_PATH_MAX PATH_MAX
-#define FP_SEPARATORS "/"
-#define FP_MODULE_SUFFIX ".so"
-#endif
+#include "fs.h"
+#include "platform.h"
 
 #define TRANSPORT_SUBDIR "lib/fastport/transports"
 #define PLUGIN_SUBDIR "lib/fastport/plugins"
-
-const char *fp_module_suffix(void)
-{
-    return FP_MODULE_SUFFIX;
-}
 
 /* A module name must stay inside its directory. Backslash is refused on
  * every platform so a name means the same file everywhere. */
@@ -43,7 +25,7 @@ int fp_module_path(char *out, size_t len, const char *dir, const char *name)
 {
     if (!out || len == 0 || !dir || !module_name_ok(name))
         return -1;
-    int n = snprintf(out, len, "%s/%s%s", dir, name, FP_MODULE_SUFFIX);
+    int n = snprintf(out, len, "%s%c%s%s", dir, fp_path_separator(), name, fp_module_suffix());
     if (n < 0 || (size_t)n >= len) {
         out[0] = '\0';
         return -1;
@@ -56,18 +38,13 @@ int fp_module_path(char *out, size_t len, const char *dir, const char *name)
 static char g_transport_dir[FP_PATH_MAX];
 static char g_plugin_dir[FP_PATH_MAX];
 
-static bool is_separator(char c)
-{
-    return strchr(FP_SEPARATORS, c) != NULL && c != '\0';
-}
-
 /* "/a/b/c" -> "/a/b"; "/c" -> "/" (the root is kept). */
 static void strip_last_component(char *path)
 {
     size_t len = strlen(path);
-    while (len > 0 && !is_separator(path[len - 1]))
+    while (len > 0 && !fp_is_path_separator(path[len - 1]))
         len--;
-    while (len > 1 && is_separator(path[len - 1]))
+    while (len > 1 && fp_is_path_separator(path[len - 1]))
         len--;
     path[len] = '\0';
 }
@@ -76,14 +53,8 @@ static void strip_last_component(char *path)
  * the executable, with symlinks resolved. */
 static bool exe_prefix(char *out, size_t len)
 {
-#ifdef _WIN32
-    DWORD n = GetModuleFileNameA(NULL, out, (DWORD)len);
-    if (n == 0 || n >= len)
+    if (fp_exe_path(out, len) != 0)
         return false;
-#else
-    if (len < PATH_MAX || !realpath("/proc/self/exe", out))
-        return false;
-#endif
     strip_last_component(out); /* the program */
     strip_last_component(out); /* bin */
     return out[0] != '\0';
@@ -92,22 +63,20 @@ static bool exe_prefix(char *out, size_t len)
 static void module_dir(char *out, size_t len, const char *prefix, const char *subdir)
 {
     size_t plen = strlen(prefix);
-    const char *sep = plen > 0 && is_separator(prefix[plen - 1]) ? "" : "/";
+    const char *sep = plen > 0 && fp_is_path_separator(prefix[plen - 1]) ? "" : "/";
     char joined[FP_PATH_MAX];
     int n = snprintf(joined, sizeof joined, "%s%s%s", prefix, sep, subdir);
     if (n < 0 || (size_t)n >= sizeof joined) {
         snprintf(out, len, "%s", subdir);
         return;
     }
-#ifdef _WIN32
-    if (_fullpath(out, joined, len))
+    for (char *c = joined; *c; c++)
+        if (fp_is_path_separator(*c))
+            *c = fp_path_separator();
+    /* The prefix is already canonical; this only resolves links inside
+     * lib/ when the directory exists. */
+    if (fp_real_path(joined, out, len) == 0)
         return;
-#else
-    /* The prefix is already canonical; realpath only resolves symlinks
-     * inside lib/ when the directory exists. */
-    if (len >= PATH_MAX && realpath(joined, out))
-        return;
-#endif
     snprintf(out, len, "%s", joined);
 }
 
@@ -121,30 +90,9 @@ static void compute_default_dirs(void)
     module_dir(g_plugin_dir, sizeof g_plugin_dir, prefix, PLUGIN_SUBDIR);
 }
 
-#ifdef _WIN32
-static INIT_ONCE g_dirs_once = INIT_ONCE_STATIC_INIT;
+static fp_once g_dirs_once = FP_ONCE_INIT;
 
-static BOOL CALLBACK compute_default_dirs_once(PINIT_ONCE once, PVOID param, PVOID *ctx)
-{
-    (void)once;
-    (void)param;
-    (void)ctx;
-    compute_default_dirs();
-    return TRUE;
-}
-
-static void default_dirs_init(void)
-{
-    InitOnceExecuteOnce(&g_dirs_once, compute_default_dirs_once, NULL, NULL);
-}
-#else
-static pthread_once_t g_dirs_once = PTHREAD_ONCE_INIT;
-
-static void default_dirs_init(void)
-{
-    pthread_once(&g_dirs_once, compute_default_dirs);
-}
-#endif
+static void default_dirs_init(void) { fp_once_run(&g_dirs_once, compute_default_dirs); }
 
 const char *fp_default_transport_dir(void)
 {
@@ -164,6 +112,7 @@ typedef struct name_list {
     char **names;
     size_t count;
     size_t cap;
+    bool failed;
 } name_list;
 
 static void name_list_free(name_list *l)
@@ -176,9 +125,9 @@ static void name_list_free(name_list *l)
 /* Keeps `file` if it is "<name><suffix>" with a valid module name. */
 static bool name_list_offer(name_list *l, const char *file)
 {
-    size_t suffix_len = strlen(FP_MODULE_SUFFIX);
+    size_t suffix_len = strlen(fp_module_suffix());
     size_t len = strlen(file);
-    if (len <= suffix_len || strcmp(file + len - suffix_len, FP_MODULE_SUFFIX) != 0)
+    if (len <= suffix_len || strcmp(file + len - suffix_len, fp_module_suffix()) != 0)
         return true;
     size_t name_len = len - suffix_len;
     char *name = malloc(name_len + 1);
@@ -204,69 +153,24 @@ static bool name_list_offer(name_list *l, const char *file)
     return true;
 }
 
-#ifndef _WIN32
-/* strerror is not thread-safe; glibc's strerror_r with _GNU_SOURCE is the
- * GNU variant that returns the text, everyone else has the XSI one. */
-static const char *errno_text(int err, char *buf, size_t len)
+static int offer_name(void *ctx, const char *file)
 {
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-    return strerror_r(err, buf, len);
-#else
-    if (strerror_r(err, buf, len) != 0)
-        snprintf(buf, len, "error %d", err);
-    return buf;
-#endif
+    name_list *l = ctx;
+    l->failed = !name_list_offer(l, file);
+    return !l->failed;
 }
-#endif
 
 /* Fills `l`; on failure writes the reason into `why`. */
 static bool list_modules(const char *dir, name_list *l, char *why, size_t why_len)
 {
-#ifdef _WIN32
-    char pattern[FP_PATH_MAX];
-    int n = snprintf(pattern, sizeof pattern, "%s\\*%s", dir, FP_MODULE_SUFFIX);
-    if (n < 0 || (size_t)n >= sizeof pattern) {
-        snprintf(why, why_len, "path too long");
+    int rc = fp_dir_each_file(dir, offer_name, l);
+    if (rc != 0) {
+        fp_sys_error_text(rc, why, why_len);
         return false;
     }
-    WIN32_FIND_DATAA found;
-    HANDLE find = FindFirstFileA(pattern, &found);
-    if (find == INVALID_HANDLE_VALUE) {
-        DWORD err = GetLastError();
-        if (err == ERROR_FILE_NOT_FOUND)
-            return true; /* the directory exists but holds no modules */
-        snprintf(why, why_len, "Windows error %lu", (unsigned long)err);
-        return false;
-    }
-    bool ok = true;
-    do {
-        if (!(found.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
-            ok = name_list_offer(l, found.cFileName);
-    } while (ok && FindNextFileA(find, &found));
-    FindClose(find);
-#else
-    DIR *d = opendir(dir);
-    if (!d) {
-        char text[128];
-        snprintf(why, why_len, "%s", errno_text(errno, text, sizeof text));
-        return false;
-    }
-    bool ok = true;
-    struct dirent *entry;
-    while (ok && (entry = readdir(d)) != NULL) {
-        char path[PATH_MAX];
-        struct stat st;
-        int n = snprintf(path, sizeof path, "%s/%s", dir, entry->d_name);
-        /* stat follows symlinks: a link to a module counts as a module. */
-        if (n < 0 || (size_t)n >= sizeof path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        ok = name_list_offer(l, entry->d_name);
-    }
-    closedir(d);
-#endif
-    if (!ok)
+    if (l->failed)
         snprintf(why, why_len, "out of memory");
-    return ok;
+    return !l->failed;
 }
 
 static int compare_names(const void *x, const void *y)

@@ -11,8 +11,7 @@
 
 #include <stddef.h>
 
-/* The shared-module file suffix: ".so", or ".dll" on Windows. */
-const char *fp_module_suffix(void);
+#include "fs.h" /* fp_module_suffix */
 
 /* Write "<dir>/<name><suffix>" into `out`. Returns 0, or -1 when `name` is
  * empty or could escape `dir` (contains a path separator or ".."), or when

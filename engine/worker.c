@@ -15,12 +15,7 @@ static _Thread_local fp_worker *current_worker;
 
 fp_worker *fp_worker_current(void) { return current_worker; }
 
-uint64_t fp_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+uint64_t fp_now_ns(void) { return fp_mono_ns(); }
 
 fp_status fp_worker_post(fp_worker *w, fp_mail *mail)
 {
@@ -29,10 +24,10 @@ fp_status fp_worker_post(fp_worker *w, fp_mail *mail)
     if (st == FP_OK && was_empty) {
         /* the lock keeps the queue alive while a poster wakes it during
          * the worker's teardown */
-        pthread_mutex_lock(&w->stats_lock);
+        fp_mutex_lock(&w->stats_lock);
         if (w->tw)
             w->engine->transport.vt->wake(w->tw);
-        pthread_mutex_unlock(&w->stats_lock);
+        fp_mutex_unlock(&w->stats_lock);
     }
     return st;
 }
@@ -63,12 +58,12 @@ static void snapshot_stat(void *ctx, const char *name, uint64_t value)
 
 static void refresh_transport_stats(fp_worker *w)
 {
-    pthread_mutex_lock(&w->stats_lock);
+    fp_mutex_lock(&w->stats_lock);
     if (w->tw)
         w->engine->transport.vt->stats(w->tw, snapshot_stat, w);
     w->stats_seq++;
-    pthread_cond_broadcast(&w->stats_cond);
-    pthread_mutex_unlock(&w->stats_lock);
+    fp_cond_broadcast(&w->stats_cond);
+    fp_mutex_unlock(&w->stats_lock);
 }
 
 void fp_worker_refresh_transport_stats(fp_worker *w) { refresh_transport_stats(w); }
@@ -77,7 +72,7 @@ void fp_worker_refresh_transport_stats(fp_worker *w) { refresh_transport_stats(w
 
 void fp_worker_publish_sessions(fp_worker *w)
 {
-    pthread_mutex_lock(&w->stats_lock);
+    fp_mutex_lock(&w->stats_lock);
     size_t need = w->live_sessions;
     if (need > w->cap_snapshot) {
         fp_session_info *grown = realloc(w->snapshot, need * sizeof *grown);
@@ -100,7 +95,7 @@ void fp_worker_publish_sessions(fp_worker *w)
         row->tx_packets = s->tx_packets;
     }
     w->n_snapshot = n;
-    pthread_mutex_unlock(&w->stats_lock);
+    fp_mutex_unlock(&w->stats_lock);
 }
 
 /* ---- drain ---- */
@@ -178,11 +173,11 @@ static void drain_mailbox(fp_worker *w)
 static void report_start(fp_worker *w, fp_status st)
 {
     fp_engine *e = w->engine;
-    pthread_mutex_lock(&e->start_lock);
+    fp_mutex_lock(&e->start_lock);
     w->start_status = st;
     e->workers_ready++;
-    pthread_cond_broadcast(&e->start_cond);
-    pthread_mutex_unlock(&e->start_lock);
+    fp_cond_broadcast(&e->start_cond);
+    fp_mutex_unlock(&e->start_lock);
 }
 
 static fp_status worker_setup(fp_worker *w)
@@ -191,9 +186,9 @@ static fp_status worker_setup(fp_worker *w)
     const fp_transport_vtbl *vt = e->transport.vt;
     fp_tworker *tw = NULL;
     fp_status st = vt->worker_open(e->t, w->index, w, &tw);
-    pthread_mutex_lock(&w->stats_lock);
+    fp_mutex_lock(&w->stats_lock);
     w->tw = tw;
-    pthread_mutex_unlock(&w->stats_lock);
+    fp_mutex_unlock(&w->stats_lock);
     if (st != FP_OK) {
         snprintf(w->start_err, sizeof w->start_err, "worker %u: transport %s worker_open failed: %s",
                  w->index, vt->name, fp_strerror(st));
@@ -228,14 +223,14 @@ static void worker_teardown(fp_worker *w)
         if (e->plugins[i].desc->worker_stop)
             e->plugins[i].desc->worker_stop(e->plugins[i].ctx, w->index);
     refresh_transport_stats(w);
-    pthread_mutex_lock(&w->stats_lock);
+    fp_mutex_lock(&w->stats_lock);
     fp_tworker *tw = w->tw;
     w->tw = NULL;
-    pthread_mutex_unlock(&w->stats_lock);
+    fp_mutex_unlock(&w->stats_lock);
     e->transport.vt->worker_close(tw);
 }
 
-void *fp_worker_main(void *arg)
+void fp_worker_main(void *arg)
 {
     fp_worker *w = arg;
     const fp_transport_vtbl *vt = w->engine->transport.vt;
@@ -244,13 +239,13 @@ void *fp_worker_main(void *arg)
     fp_status st = worker_setup(w);
     report_start(w, st);
     if (st != FP_OK) {
-        pthread_mutex_lock(&w->stats_lock);
+        fp_mutex_lock(&w->stats_lock);
         fp_tworker *tw = w->tw;
         w->tw = NULL;
-        pthread_mutex_unlock(&w->stats_lock);
+        fp_mutex_unlock(&w->stats_lock);
         if (tw)
             vt->worker_close(tw);
-        return NULL;
+        return;
     }
 
     while (!w->exit_loop) {
@@ -272,5 +267,4 @@ void *fp_worker_main(void *arg)
         fp_timer_cancel(w->timers, w->drain_timer);
     worker_teardown(w);
     current_worker = NULL;
-    return NULL;
 }

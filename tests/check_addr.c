@@ -99,6 +99,20 @@ START_TEST(errors_are_einval_and_leave_out_untouched)
         "[127.0.0.1]:7000", /* brackets are for IPv6 */
         "[::1]x:7000",
         "[::1%]:7000",
+        "01.2.3.4:80",      /* a leading zero (octal to some parsers) */
+        "1.2.3.04:80",
+        "[:::]:1",
+        "[1::2::3]:1",      /* two "::" */
+        "[1:2:3:4:5:6:7:8:9]:1",
+        "[1:2:3:4:5:6:7]:1", /* seven groups and no "::" */
+        "[12345::]:1",
+        "[1:]:1",
+        "[:1]:1",
+        "[g::1]:1",
+        "[::1.2.3]:1",
+        "[::1.2.3.4.5]:1",
+        "[1:2:3:4:5:6:7:1.2.3.4]:1", /* nine groups' worth */
+        "[1.2.3.4::]:1",    /* the dotted quad only at the end */
         "",
         ":",
     };
@@ -126,6 +140,37 @@ START_TEST(format_round_trips)
         ck_assert_ptr_eq(fp_addr_format(&a, buf, sizeof buf), buf);
         ck_assert_str_eq(buf, texts[i]);
     }
+}
+END_TEST
+
+/* RFC 5952: lower case, no leading zeros, the longest run of two or more
+ * zero groups (the first of equals) as "::", IPv4-mapped as a dotted quad. */
+START_TEST(ipv6_canonical_text)
+{
+    static const char *const cases[][2] = {
+        {"[2001:0DB8:0:0:1:0:0:1]:1", "[2001:db8::1:0:0:1]:1"},
+        {"[2001:db8:0:0:0:0:2:1]:1", "[2001:db8::2:1]:1"},
+        {"[2001:db8:0:1:1:1:1:1]:1", "[2001:db8:0:1:1:1:1:1]:1"},
+        {"[1:0:0:2:0:0:0:3]:1", "[1:0:0:2::3]:1"},
+        {"[1:0:0:2:0:0:3:4]:1", "[1::2:0:0:3:4]:1"},
+        {"[0:0:0:0:0:0:0:0]:1", "[::]:1"},
+        {"[1::]:1", "[1::]:1"},
+        {"[1:2:3:4:5:6:7::]:1", "[1:2:3:4:5:6:7:0]:1"},
+        {"[::ffff:192.0.2.1]:1", "[::ffff:192.0.2.1]:1"},
+        {"[::FFFF:c000:201]:1", "[::ffff:192.0.2.1]:1"},
+        {"[64:ff9b::192.0.2.33]:1", "[64:ff9b::c000:221]:1"},
+        {"[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:1", "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:1"},
+        {"LocalHost:1", "127.0.0.1:1"},
+        {"255.255.255.255:1", "255.255.255.255:1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fp_addr a = parse_ok(cases[i][0]);
+        char buf[64];
+        ck_assert_str_eq(fp_addr_format(&a, buf, sizeof buf), cases[i][1]);
+    }
+    fp_addr mapped = parse_ok("[::ffff:1.2.3.4]:5");
+    static const uint8_t bytes[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4};
+    ck_assert_mem_eq(mapped.bytes, bytes, sizeof bytes);
 }
 END_TEST
 
@@ -162,6 +207,7 @@ static Suite *addr_suite(void)
 
     TCase *format = tcase_create("format");
     tcase_add_test(format, format_round_trips);
+    tcase_add_test(format, ipv6_canonical_text);
     tcase_add_test(format, format_edge_cases);
     suite_add_tcase(s, format);
     return s;

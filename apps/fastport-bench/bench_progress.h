@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <fastport/types.h>
+
 typedef struct bench_progress {
     FILE *out;
     bool enabled;
@@ -19,7 +21,7 @@ void bench_progress_init(bench_progress *p, FILE *out);
 
 /* Replaces the line on screen with the formatted text. */
 void bench_progress_show(bench_progress *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    FP_PRINTF_LIKE(2, 3);
 
 /* Erases the line, so what follows starts on a clean line. */
 void bench_progress_clear(bench_progress *p);

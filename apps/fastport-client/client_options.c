@@ -10,7 +10,7 @@
 #define MAX_COUNT 100000000u
 #define MAX_TIMEOUT_S 3600u
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t err_len, const char *fmt, ...) FP_PRINTF_LIKE(3, 4);
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 {

@@ -31,14 +31,33 @@ static const char *echo_mismatch(const link_reply *reply, uint64_t request_id, c
     return NULL;
 }
 
+/* One line of `in` into *line (grown as needed), its newline kept: the
+ * length, or -1 at the end of input. getline is POSIX, not C11. */
+static long read_line(FILE *in, char **line, size_t *cap)
+{
+    size_t len = 0;
+    for (;;) {
+        if (*cap - len < 2) {
+            size_t grown = *cap ? *cap * 2 : 256;
+            char *bigger = realloc(*line, grown);
+            if (!bigger) return -1;
+            *line = bigger;
+            *cap = grown;
+        }
+        if (!fgets(*line + len, (int)(*cap - len), in)) return len ? (long)len : -1;
+        len += strlen(*line + len);
+        if ((*line)[len - 1] == '\n') return (long)len;
+    }
+}
+
 int echo_interactive(client_link *link, FILE *in, FILE *out, uint32_t timeout_ms)
 {
     char *line = NULL;
     size_t cap = 0;
-    ssize_t n;
+    long n;
     uint64_t request_id = 0;
     int failed = 0;
-    while ((n = getline(&line, &cap, in)) >= 0) {
+    while ((n = read_line(in, &line, &cap)) >= 0) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
         request_id++;
         fpm_header header = FPM_HEADER_INIT;
@@ -50,7 +69,7 @@ int echo_interactive(client_link *link, FILE *in, FILE *out, uint32_t timeout_ms
         uint64_t sent_ns = 0;
         fp_status st = client_link_send_echo(link, &req, &sent_ns);
         if (st == FP_EINVAL) {
-            fprintf(stderr, PREFIX "line %llu: too long for one frame (%zd bytes), not sent\n",
+            fprintf(stderr, PREFIX "line %llu: too long for one frame (%ld bytes), not sent\n",
                     (unsigned long long)request_id, n);
             failed = 1;
             continue;

@@ -66,7 +66,7 @@ static const option_def option_defs[] = {
 };
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    FP_PRINTF_LIKE(3, 4);
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 {

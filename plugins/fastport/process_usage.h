@@ -22,7 +22,8 @@ void process_cpu_sampler_destroy(process_cpu_sampler *sampler);
  * the first), in percent: 100 = one core fully busy, N cores up to N*100. */
 double process_cpu_percent(process_cpu_sampler *sampler);
 
-/* Resident set size in bytes (/proc/self/statm); 0 when unreadable. */
+/* Resident set size in bytes (/proc/self/statm; the working set on
+ * Windows); 0 when unreadable. */
 uint64_t process_resident_bytes(void);
 
 /* Unix time in milliseconds. */

@@ -115,7 +115,7 @@ const char *e2e_client_summary(e2e_client *c)
     return c->summary;
 }
 
-static void session_fail(e2e_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void session_fail(e2e_session *s, const char *fmt, ...) FP_PRINTF_LIKE(2, 3);
 
 static void session_release_fd(e2e_session *s)
 {

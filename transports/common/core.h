@@ -37,7 +37,7 @@
 #include "list.h"
 
 #if defined(__GNUC__)
-#define FPT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define FPT_PRINTF(fmt, args) FP_PRINTF_LIKE(fmt, args)
 #else
 #define FPT_PRINTF(fmt, args)
 #endif

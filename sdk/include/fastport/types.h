@@ -21,6 +21,17 @@ extern "C" {
 #define FP_EXPORT __attribute__((visibility("default")))
 #endif
 
+/* printf-style format checking of argument `fmt` against the arguments
+ * from `first` (0: a va_list). mingw-w64 names the C99 formats gnu_printf;
+ * its plain printf means msvcrt's, which lacks %zu and %llu. */
+#if defined(__MINGW32__)
+#define FP_PRINTF_LIKE(fmt, first) __attribute__((format(gnu_printf, fmt, first)))
+#elif defined(__GNUC__)
+#define FP_PRINTF_LIKE(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define FP_PRINTF_LIKE(fmt, first)
+#endif
+
 /* An IPv4 or IPv6 endpoint, independent of the platform's sockaddr. */
 typedef enum fp_addr_family { FP_AF_UNSPEC = 0, FP_AF_INET = 4, FP_AF_INET6 = 6 } fp_addr_family;
 
