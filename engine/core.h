@@ -119,6 +119,7 @@ struct fp_worker {
     int draining;
     int exit_loop;
     uint64_t drain_timer;
+    uint64_t close_grace_timer; /* after the drain timeout: stop waiting for on_closed */
 
     /* transport counters snapshot, refreshed on FP_MAIL_STATS and at exit */
     fp_mutex stats_lock;

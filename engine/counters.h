@@ -34,6 +34,7 @@
     X(idle_timeouts, SUM)          \
     X(close_timeouts, SUM)         \
     X(drain_aborts, SUM)           \
+    X(closes_abandoned, SUM)       \
     X(mailbox_posts, SUM)          \
     X(mailbox_full, SUM)           \
     X(stale_session_sends, SUM)    \

@@ -10,6 +10,10 @@
 
 #define SLOT_NONE UINT32_MAX
 #define NS_PER_MS 1000000ull
+/* How long after the drain timeout a worker still waits for the transport
+ * to report closes it was asked for (abort closes are quick: a lost
+ * completion is the only reason to wait this long). */
+#define CLOSE_GRACE_MS 2000u
 
 static _Thread_local fp_worker *current_worker;
 
@@ -100,6 +104,24 @@ void fp_worker_publish_sessions(fp_worker *w)
 
 /* ---- drain ---- */
 
+/* The transport never reported some closes: give up on them, so a lost
+ * completion cannot hang shutdown. worker_close releases what is left
+ * without callbacks, as the transport contract allows. */
+static void close_grace_expired(void *a, void *b)
+{
+    (void)b;
+    fp_worker *w = a;
+    w->close_grace_timer = 0;
+    if (w->live_sessions == 0)
+        return;
+    fp_count_add(&w->counters, FP_C_closes_abandoned, w->live_sessions);
+    fp_log(FP_LOG_WARN,
+           "worker %u: %u session(s) still not closed by transport %s %u ms after the drain timeout; "
+           "releasing them with worker_close",
+           w->index, (unsigned)w->live_sessions, w->engine->transport.vt->name, CLOSE_GRACE_MS);
+    w->exit_loop = 1;
+}
+
 static void drain_deadline_fired(void *a, void *b)
 {
     (void)b;
@@ -112,6 +134,8 @@ static void drain_deadline_fired(void *a, void *b)
             fp_session_close(s, 1);
         }
     }
+    w->close_grace_timer = fp_timer_add(w->timers, fp_now_ns() + (uint64_t)CLOSE_GRACE_MS * NS_PER_MS,
+                                        close_grace_expired, w, NULL);
 }
 
 static void start_drain(fp_worker *w)
@@ -265,6 +289,8 @@ void fp_worker_main(void *arg)
     }
     if (w->drain_timer)
         fp_timer_cancel(w->timers, w->drain_timer);
+    if (w->close_grace_timer)
+        fp_timer_cancel(w->timers, w->close_grace_timer);
     worker_teardown(w);
     current_worker = NULL;
 }
