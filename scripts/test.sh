@@ -3,6 +3,9 @@
 #   1. release build in build/       + ctest
 #   2. ASan+UBSan build in build-asan/ + ctest
 #   3. ThreadSanitizer build in build-tsan/ + the suites that run threads
+#   4. Windows: mingw-w64 cross build in build-mingw/ (its Check and
+#      protobuf-c built from Debian's sources by scripts/mingw-deps.sh),
+#      its suites run under Wine; FP_SKIP_WINDOWS=1 leaves this stage out
 # FP_TEST_JOBS=N runs N tests at once (default 1); FP_BUILD_JOBS=N compiles
 # with N jobs (default: the number of cores).
 set -euo pipefail
@@ -34,3 +37,14 @@ echo "== tsan: build"
 cmake --build --preset tsan --parallel "${build_jobs}"
 echo "== tsan: test (${threaded})"
 ctest --preset tsan --parallel "${test_jobs}" -R "${threaded}"
+
+if [[ "${FP_SKIP_WINDOWS:-0}" != 1 ]]; then
+    echo "== mingw: dependencies"
+    ./scripts/mingw-deps.sh
+    echo "== mingw: configure"
+    cmake --preset mingw
+    echo "== mingw: build"
+    cmake --build --preset mingw --parallel "${build_jobs}"
+    echo "== mingw: test (under Wine)"
+    ctest --preset mingw --parallel "${test_jobs}"
+fi

@@ -3,6 +3,7 @@
 # API, each transport and plugin its single entry symbol. ELF (.so) and PE
 # (.dll, from the mingw-w64 build) alike.
 set -euo pipefail
+shopt -s nullglob # a build may have no transport for its platform yet
 build=${1:?usage: exported_symbols.sh BUILD_DIR}
 fail=0
 
