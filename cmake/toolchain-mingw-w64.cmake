@@ -30,15 +30,3 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 set(ENV{PKG_CONFIG_LIBDIR} "${FP_MINGW_DEPS_PREFIX}/lib/pkgconfig:/usr/${FP_MINGW_TRIPLE}/lib/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
-
-# RIO needs Windows 8 (0x0602).
-add_compile_definitions(_WIN32_WINNT=0x0602 WINVER=0x0602 WIN32_LEAN_AND_MEAN
-  # C99 printf (%zu, %llu) instead of msvcrt's.
-  __USE_MINGW_ANSI_STDIO=1)
-
-# No runtime DLL of the compiler's to ship: libgcc and winpthread are linked
-# into each binary, zlib is linked statically (ZLIB_USE_STATIC_LIBS).
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
-set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static")
-set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static")
-set(ZLIB_USE_STATIC_LIBS ON)
