@@ -12,6 +12,13 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+# What the stages below need, installed when missing (as setup-and-run.sh does).
+if [[ "${FP_SKIP_WINDOWS:-0}" != 1 ]]; then
+    ./scripts/need-packages.sh build windows
+else
+    ./scripts/need-packages.sh build
+fi
+
 # Servers under test hold one descriptor per session.
 hard_nofile="$(ulimit -Hn)"
 if [[ "${hard_nofile}" == unlimited ]]; then hard_nofile="$(cat /proc/sys/fs/nr_open)"; fi

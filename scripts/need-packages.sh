@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# need-packages.sh SET...: installs with apt-get (apt-get update first; sudo
+# when not root) the Debian packages of the named sets that are missing.
+# Does nothing when all are installed. The sets:
+#   build    the Linux build and its tests
+#   windows  the mingw-w64 cross build and Wine to run it (wine64 with its
+#            recommended packages, as a desktop install has it)
+set -euo pipefail
+
+build=(build-essential cmake pkg-config check libsubunit-dev zlib1g-dev liburing-dev
+       protobuf-c-compiler libprotobuf-c-dev)
+windows=(gcc-mingw-w64-x86-64-posix libz-mingw-w64-dev dpkg-dev)
+windows_with_recommends=(wine64)
+
+plain=() with_recommends=()
+for set in "$@"; do
+    case "${set}" in
+    build) plain+=("${build[@]}") ;;
+    windows) plain+=("${windows[@]}"); with_recommends+=("${windows_with_recommends[@]}") ;;
+    *) echo "need-packages.sh: unknown set '${set}' (sets: build, windows)" >&2; exit 2 ;;
+    esac
+done
+
+missing_of() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q "install ok installed" || echo "${pkg}"
+    done
+}
+mapfile -t missing_plain < <(missing_of "${plain[@]}")
+mapfile -t missing_recommends < <(missing_of "${with_recommends[@]}")
+((${#missing_plain[@]} + ${#missing_recommends[@]} > 0)) || exit 0
+
+echo "installing: ${missing_plain[*]} ${missing_recommends[*]}"
+as_root=()
+if [[ "$(id -u)" != 0 ]]; then as_root=(sudo); fi
+apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+"${apt[@]}" update
+if ((${#missing_plain[@]} > 0)); then
+    "${apt[@]}" install -y --no-install-recommends "${missing_plain[@]}"
+fi
+if ((${#missing_recommends[@]} > 0)); then
+    "${apt[@]}" install -y "${missing_recommends[@]}"
+fi
