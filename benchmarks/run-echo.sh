@@ -10,6 +10,10 @@
 # compares uring with and without lending against epoll. NAME@DIR runs the
 # server of another build directory (its own transports):
 # --transports=epoll@../old/build,epoll compares a change with its base.
+# A DIR holding a Windows build (bin/fastport-server.exe and wine-run, the
+# mingw preset) runs that server under Wine: --transports=epoll,iocp@build-mingw.
+# Wine does part of a Windows program's I/O in its wineserver process,
+# whose CPU per message gets its own column.
 #
 # Workloads are sessions x in flight x payload bytes (default
 # 100x16x64,1000x4x64,100x4x4096,50x2x16384). For each workload, each
@@ -85,7 +89,9 @@ work="$(mktemp -d)"
 server_pid=""
 stop_server() {
     [[ -n "${server_pid}" ]] || return 0
-    kill -TERM "${server_pid}" 2>/dev/null || true
+    # SIGINT: a Wine-hosted server sees it as Ctrl-C (SIGTERM would end it
+    # at once, without its final stats line).
+    kill -INT "${server_pid}" 2>/dev/null || true
     for ((i = 0; i < 200; i++)); do
         kill -0 "${server_pid}" 2>/dev/null || break
         sleep 0.05
@@ -96,6 +102,10 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "${work}"' EXIT
 
+# cpu_ticks PID: user + system time of a process, in clock ticks
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+wineserver_pid() { pgrep -n -x 'wineserver(64)?' || true; }
+
 # stat NAME FILE: the value of NAME= in the server's last stats line, or empty
 stat() { grep '^stats:' "$2" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3f", a / b }'; }
@@ -103,20 +113,26 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 # start_server NAME[:KEY=VALUE[:KEY=VALUE...]][@BUILD_DIR]: the transport,
 # its options, and the build whose server runs it
 start_server() {
-    local spec name text="$1" bin="${server_bin}"
+    local spec name text="$1" bin=("${server_bin}")
+    wine_hosted=""
     if [[ "${text}" == *@* ]]; then
-        bin="${text#*@}/bin/fastport-server"
+        local dir="${text#*@}"
+        bin=("${dir}/bin/fastport-server")
+        if [[ -x "${dir}/bin/fastport-server.exe" && -x "${dir}/wine-run" ]]; then
+            bin=("${dir}/wine-run" "${dir}/bin/fastport-server.exe")
+            wine_hosted=1
+        fi
         text="${text%%@*}"
     fi
     IFS=':' read -r -a spec <<<"${text}"
     name="${spec[0]}"
     local opts=()
     for kv in "${spec[@]:1}"; do opts+=(--transport-opt="${kv}"); done
-    "${server_cpu[@]}" "${bin}" --transport="${name}" "${opts[@]}" --plugin=echo --workers=1 \
+    "${server_cpu[@]}" "${bin[@]}" --transport="${name}" "${opts[@]}" --plugin=echo --workers=1 \
         --listen=127.0.0.1:0 --log-level=debug >"${work}/server.out" 2>"${work}/server.err" &
     server_pid=$!
     port=""
-    for ((i = 0; i < 200; i++)); do
+    for ((i = 0; i < 600; i++)); do # Wine takes seconds to start
         port="$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "${work}/server.out")"
         [[ -n "${port}" ]] && return 0
         kill -0 "${server_pid}" 2>/dev/null || break
@@ -126,7 +142,7 @@ start_server() {
 }
 
 status=0
-results="${work}/results" # transport workload round msgs/s cpu calls/msg completions/batch client-cpu
+results="${work}/results" # transport workload round msgs/s cpu calls/msg completions/batch client-cpu wineserver-cpu
 : >"${results}"
 IFS=',' read -r -a transport_list <<<"${transports}"
 IFS=',' read -r -a workload_list <<<"${workloads}"
@@ -148,6 +164,11 @@ for workload in "${workload_list[@]}"; do
                 status=1
                 continue
             fi
+            ws_pid="" ws_before=0
+            if [[ -n "${wine_hosted}" ]]; then
+                ws_pid="$(wineserver_pid)"
+                [[ -n "${ws_pid}" ]] && ws_before="$(cpu_ticks "${ws_pid}")"
+            fi
             if ! "${client_cpu[@]}" "${load_bin}" --connect="127.0.0.1:${port}" --sessions="${sessions}" \
                 --depth="${depth}" --payload="${payload}" --duration="${duration}" --warmup="${warmup}" \
                 --server-pid="${server_pid}" --csv >"${work}/load.out" 2>"${work}/load.err"; then
@@ -159,6 +180,8 @@ for workload in "${workload_list[@]}"; do
             fi
             IFS=',' read -r _ _ _ _ _ rate _ _ cpu client <<<"$(tail -n 1 "${work}/load.out")"
             echo "${transport} ${name} run ${round}/${runs}: $(head -n 1 "${work}/load.out")" >&2
+            ws_ticks=""
+            [[ -n "${ws_pid}" ]] && ws_ticks=$(($(cpu_ticks "${ws_pid}") - ws_before))
             stop_server
             f="${work}/server.err"
             msgs="$(stat tx_packets "$f")"
@@ -169,7 +192,10 @@ for workload in "${workload_list[@]}"; do
                     -v c="$(stat transport.sends "$f")" 'BEGIN { print a + b + c }')"
             fi
             per_batch="$(ratio "$(stat transport.completions "$f")" "$(stat transport.completion_batches "$f")")"
-            echo "${transport} ${name} ${round} ${rate} ${cpu:--} $(ratio "${enters}" "${msgs}") ${per_batch} ${client:--}" >>"${results}"
+            ws_us="-"
+            [[ -n "${ws_ticks}" ]] && ws_us="$(awk -v t="${ws_ticks}" -v hz="$(getconf CLK_TCK)" -v m="${msgs}" \
+                'BEGIN { if (m > 0) printf "%.3f", t / hz * 1e6 / m; else print "-" }')"
+            echo "${transport} ${name} ${round} ${rate} ${cpu:--} $(ratio "${enters}" "${msgs}") ${per_batch} ${client:--} ${ws_us}" >>"${results}"
         done
     done
 done
@@ -192,12 +218,13 @@ function hi(list,    n, a, i, m) { n = split(list, a, " "); m = a[1]; for (i = 2
     if ($6 != "-") calls[key] = calls[key] " " $6
     if ($7 != "-") batch[key] = batch[key] " " $7
     if ($8 != "-") client[key] = client[key] " " $8
+    if ($9 != "" && $9 != "-") wine[key] = wine[key] " " $9
     at[$1, $2, $3] = $5
     rounds[$2] = rounds[$2] > $3 ? rounds[$2] : $3
 }
 END {
-    printf "%-14s %-13s %26s %26s %11s %12s %11s %18s\n", "transport", "workload", "msgs/s median (min-max)",
-        "CPU us/msg median (min-max)", "calls/msg", "compl/batch", "client us", "CPU vs " base
+    printf "%-14s %-13s %26s %26s %11s %12s %11s %13s %18s\n", "transport", "workload", "msgs/s median (min-max)",
+        "CPU us/msg median (min-max)", "calls/msg", "compl/batch", "client us", "wineserver us", "CPU vs " base
     for (i = 1; i <= n; i++) {
         split(order[i], k, SUBSEP); t = k[1]; w = k[2]
         vs = "-"
@@ -210,12 +237,13 @@ END {
                 }
             if (m) vs = sprintf("%.3f (%d/%d at or below)", median(list), wins, m)
         }
-        printf "%-14s %-13s %26s %26s %11s %12s %11s %18s\n", t, w,
+        printf "%-14s %-13s %26s %26s %11s %12s %11s %13s %18s\n", t, w,
             sprintf("%d (%d-%d)", median(rate[order[i]]), lo(rate[order[i]]), hi(rate[order[i]])),
             sprintf("%.3f (%.3f-%.3f)", median(cpu[order[i]]), lo(cpu[order[i]]), hi(cpu[order[i]])),
             (order[i] in calls) ? sprintf("%.3f", median(calls[order[i]])) : "-",
             (order[i] in batch) ? sprintf("%.2f", median(batch[order[i]])) : "-",
-            (order[i] in client) ? sprintf("%.3f", median(client[order[i]])) : "-", vs
+            (order[i] in client) ? sprintf("%.3f", median(client[order[i]])) : "-",
+            (order[i] in wine) ? sprintf("%.3f", median(wine[order[i]])) : "-", vs
     }
 }' "${results}"
 exit "${status}"
