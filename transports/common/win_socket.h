@@ -128,7 +128,10 @@ fp_status fpt_win_listen(const char *who, const fp_addr *addr, const fp_listen_o
 
 /* Checks an adopted handle (a connected stream socket) and prepares it:
  * non-blocking, not inherited, buffers and TCP_NODELAY; fills its peer.
- * On failure closes it. */
+ * On failure closes it. The socket must allow overlapped I/O, as those
+ * socket() and accept() make do (WSASocket only with WSA_FLAG_OVERLAPPED):
+ * Winsock cannot tell, and on any other an overlapped call runs as a
+ * plain one. */
 fp_status fpt_win_adopt_prepare(fp_socket_handle handle, const fpt_sock_settings *set, SOCKET *out,
                                 fp_addr *peer);
 

@@ -120,7 +120,8 @@ fp_status ic_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_t
     if (st != FP_OK) return st;
     int err = ic_associate(w, s);
     if (err) {
-        /* already bound to another port (a handle joins one port, once) */
+        /* already bound to another port (a handle joins one port, once),
+         * or a layered provider's handle that no port takes */
         closesocket(s);
         return err == ERROR_INVALID_PARAMETER ? FP_EINVAL : fpt_wsa_status(err);
     }
