@@ -12,9 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "th_os.h"
 #include "transport_harness.h"
 #include "transport_mt.h"
 
@@ -210,7 +209,7 @@ START_TEST(test_accepts_spread_over_two_workers_and_every_callback_runs_on_the_o
 
     /* close every connection, three ways */
     for (size_t i = 0; i < n; i++)
-        if (end_kind_of(i) == END_PEER_FIN_FIRST) ck_assert_int_eq(shutdown(fds[i], SHUT_WR), 0);
+        if (end_kind_of(i) == END_PEER_FIN_FIRST) ck_assert_int_eq(shutdown(fds[i], TH_SHUT_WR), 0);
     for (size_t i = 0; i < n; i++) {
         if (end_kind_of(i) == END_PEER_FIN_FIRST) continue;
         close_cmd c = {port[i], end_kind_of(i) == END_ABORT ? FP_CLOSE_ABORT : FP_CLOSE_GRACEFUL};
@@ -227,7 +226,7 @@ START_TEST(test_accepts_spread_over_two_workers_and_every_callback_runs_on_the_o
                           tm_peer_end_name(how));
             ck_assert_uint_eq(extra, 0);
         }
-        close(fds[i]);
+        th_socket_close(fds[i]);
     }
     ck_assert_msg(tm_wait_all_closed(&e, WAIT_MS), "an on_closed is missing");
     settle(&e);
@@ -360,7 +359,7 @@ START_TEST(test_wake_from_another_thread_while_connections_close_with_data_queue
                           tm_peer_end_name(how));
             ck_assert_uint_lt(got, CLOSING_QUEUED); /* the queue was dropped */
         }
-        close(fds[i]);
+        th_socket_close(fds[i]);
     }
     ck_assert_msg(tm_wait_all_closed(&e, WAIT_MS), "an on_closed is missing");
 
@@ -470,7 +469,7 @@ START_TEST(test_close_from_inside_on_recv_on_one_worker_while_another_echoes)
         tm_conn like = {.peer_port = th_local_port(b.fds[j]), .echo = true};
         tm_adopt(busy, th_peer_accept(lfd), &like);
     }
-    close(lfd);
+    th_socket_close(lfd);
 
     pthread_t busy_thread;
     ck_assert_int_eq(pthread_create(&busy_thread, NULL, keep_echoing, &b), 0);
@@ -500,7 +499,7 @@ START_TEST(test_close_from_inside_on_recv_on_one_worker_while_another_echoes)
             ck_assert_msg(how == TM_PEER_RESET, "abort %zu ended with %s", i,
                           tm_peer_end_name(how));
         }
-        close(closer_fds[i]);
+        th_socket_close(closer_fds[i]);
     }
     ck_assert_msg(tm_wait(closer, tm_all_closed, NULL, WAIT_MS), "an on_closed is missing on A");
     atomic_store(&b.closes_done, true);
@@ -536,7 +535,7 @@ START_TEST(test_close_from_inside_on_recv_on_one_worker_while_another_echoes)
     }
     ck_assert_uint_eq(busy_rx, atomic_load(&b.echoed));
     tm_assert_contract(&e);
-    for (size_t j = 0; j < BUSY_CONNS; j++) close(b.fds[j]);
+    for (size_t j = 0; j < BUSY_CONNS; j++) th_socket_close(b.fds[j]);
     tm_stop(&e);
 }
 END_TEST

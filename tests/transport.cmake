@@ -16,6 +16,11 @@ add_executable(check_transport
 target_include_directories(check_transport PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/support)
 target_link_libraries(check_transport PRIVATE fastport::sdk PkgConfig::CHECK
   ${CMAKE_DL_LIBS} Threads::Threads)
+if(WIN32)
+  # the peers are Winsock sockets (support/th_os.h); Check runs without
+  # fork there, so the suite calls srunner_set_fork_status(CK_NOFORK)
+  target_link_libraries(check_transport PRIVATE ws2_32)
+endif()
 set_target_properties(check_transport PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 # Building the suite builds what it loads at run time.
 if(fp_contract_built)

@@ -1,23 +1,23 @@
 #include "transport_check.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fastport/transport.h"
+#include "th_os.h"
 
 int e2e_transport_probe(const char *dir, const char *name, char *why, size_t why_len)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s.so", dir, name);
-    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    snprintf(path, sizeof(path), "%s/%s" TH_MODULE_SUFFIX, dir, name);
+    void *lib = th_module_open(path);
     if (!lib) {
-        snprintf(why, why_len, "cannot load %s: %s", path, dlerror());
+        snprintf(why, why_len, "cannot load %s: %s", path, th_module_error());
         return -1;
     }
     int result = -1;
     fp_transport_entry_fn entry;
-    void *sym = dlsym(lib, FP_TRANSPORT_ENTRY_SYMBOL);
+    void *sym = th_module_symbol(lib, FP_TRANSPORT_ENTRY_SYMBOL);
     memcpy(&entry, &sym, sizeof(entry)); /* ISO C has no object-to-function cast */
     const fp_transport_vtbl *vt = entry ? entry() : NULL;
     if (!vt) {
@@ -30,6 +30,6 @@ int e2e_transport_probe(const char *dir, const char *name, char *why, size_t why
     } else {
         result = 0;
     }
-    dlclose(lib);
+    th_module_close(lib);
     return result;
 }

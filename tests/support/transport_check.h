@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-/* Loads <dir>/<name>.so and calls its probe. Returns 1 if it can run, 0 if
+/* Loads <dir>/<name>.so (.dll on Windows) and calls its probe. Returns 1 if it can run, 0 if
  * its probe says it cannot, -1 if it could not be loaded at all; `why`
  * gets the reason for 0 and -1. */
 int e2e_transport_probe(const char *dir, const char *name, char *why, size_t why_len);

@@ -1,18 +1,12 @@
 #include "transport_harness.h"
 
 #include <check.h>
-#include <dirent.h>
-#include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "th_os.h"
 
 const char *th_transport_name = "epoll";
 
@@ -158,11 +152,11 @@ const fp_transport_vtbl *th_load_library(const char *name, void **dl)
     const char *dir = getenv("FP_TEST_TRANSPORT_DIR");
     ck_assert_msg(dir != NULL, "FP_TEST_TRANSPORT_DIR is not set");
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s.so", dir, name);
-    *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    ck_assert_msg(*dl != NULL, "cannot load %s: %s", path, dlerror());
+    snprintf(path, sizeof(path), "%s/%s" TH_MODULE_SUFFIX, dir, name);
+    *dl = th_module_open(path);
+    ck_assert_msg(*dl != NULL, "cannot load %s: %s", path, th_module_error());
     fp_transport_entry_fn entry;
-    void *sym = dlsym(*dl, FP_TRANSPORT_ENTRY_SYMBOL);
+    void *sym = th_module_symbol(*dl, FP_TRANSPORT_ENTRY_SYMBOL);
     ck_assert_msg(sym != NULL, "%s has no %s", path, FP_TRANSPORT_ENTRY_SYMBOL);
     memcpy(&entry, &sym, sizeof(entry));
     const fp_transport_vtbl *vt = entry();
@@ -260,7 +254,7 @@ void th_stop(th_env *e)
         free(e->conns[i]->rx);
         free(e->conns[i]);
     }
-    if (e->dl) dlclose(e->dl);
+    if (e->dl) th_module_close(e->dl);
     memset(e, 0, sizeof(*e));
 }
 
@@ -393,21 +387,21 @@ int th_peer_connect(const fp_addr *a, int rcvbuf)
 {
     struct sockaddr_storage ss;
     socklen_t len = to_sockaddr(a, &ss);
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_msg(fd >= 0, "peer socket: %s", strerror(errno));
-    if (rcvbuf > 0) ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+    int fd = th_socket(ss.ss_family);
+    ck_assert_msg(fd >= 0, "peer socket: %s", th_socket_strerror(th_socket_errno()));
+    if (rcvbuf > 0) ck_assert_int_eq(th_setsockopt_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf), 0);
     ck_assert_msg(connect(fd, (struct sockaddr *)&ss, len) == 0, "peer connect: %s",
-                  strerror(errno));
-    ck_assert_int_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+                  th_socket_strerror(th_socket_errno()));
+    ck_assert_int_eq(th_set_nonblocking(fd), 0);
     return fd;
 }
 
 long th_peer_read(int fd, uint8_t *buf, size_t max)
 {
-    ssize_t n = recv(fd, buf, max, 0);
-    if (n > 0) return (long)n;
+    long n = th_sock_recv(fd, buf, max);
+    if (n > 0) return n;
     if (n == 0) return -1;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+    if (th_socket_retry(th_socket_errno())) return 0;
     return -2;
 }
 
@@ -445,13 +439,13 @@ void th_peer_write(th_env *e, int fd, const void *data, size_t len)
     const uint8_t *p = data;
     int64_t end = th_now_ms() + 10000;
     while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        long n = th_sock_send(fd, p, len);
+        if (n < 0 && th_socket_retry(th_socket_errno())) {
             ck_assert_msg(th_now_ms() < end, "peer write: the transport stopped reading");
             th_step(e, 2);
             continue;
         }
-        ck_assert_msg(n > 0, "peer write: %s", strerror(errno));
+        ck_assert_msg(n > 0, "peer write: %s", th_socket_strerror(th_socket_errno()));
         p += n;
         len -= (size_t)n;
     }
@@ -459,47 +453,27 @@ void th_peer_write(th_env *e, int fd, const void *data, size_t len)
 
 void th_peer_reset(int fd)
 {
-    struct linger lg = {.l_onoff = 1, .l_linger = 0};
-    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
-    close(fd);
+    ck_assert_int_eq(th_set_linger_reset(fd), 0);
+    th_socket_close(fd);
 }
 
-/* The port of fd's own (getsockname) or peer's (getpeername) address; 0
- * when it has none. */
-static uint16_t port_of(int fd, int (*name)(int, struct sockaddr *, socklen_t *))
+/* The port of fd's own (getsockname) address; 0 when it has none. */
+uint16_t th_local_port(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    if (name(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return 0;
     if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     return 0;
 }
 
-uint16_t th_local_port(int fd) { return port_of(fd, getsockname); }
-
-static uint16_t peer_port_of(int fd) { return port_of(fd, getpeername); }
-
 int th_transport_socket(const fp_addr *local, uint16_t peer_port)
 {
-    DIR *dir = opendir("/proc/self/fd");
-    ck_assert_msg(dir != NULL, "/proc/self/fd: %s", strerror(errno));
-    int found = -1;
-    for (struct dirent *d; found < 0 && (d = readdir(dir)) != NULL;) {
-        if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
-        int fd = atoi(d->d_name);
-        if (fd != dirfd(dir) && th_local_port(fd) == local->port && peer_port_of(fd) == peer_port)
-            found = fd;
-    }
-    closedir(dir);
-    return found;
+    return th_find_own_socket(local->port, peer_port);
 }
 
-bool th_socket_ended(int fd)
-{
-    struct pollfd p = {.fd = fd, .events = 0};
-    return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL));
-}
+bool th_socket_ended(int fd) { return th_socket_reset(fd); }
 
 int th_peer_listen(int family, fp_addr *a)
 {
@@ -507,21 +481,18 @@ int th_peer_listen(int family, fp_addr *a)
     th_loopback(&any, family, 0);
     struct sockaddr_storage ss;
     socklen_t len = to_sockaddr(&any, &ss);
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = th_socket(ss.ss_family);
     ck_assert_int_ge(fd, 0);
-    ck_assert_msg(bind(fd, (struct sockaddr *)&ss, len) == 0, "peer bind: %s", strerror(errno));
+    ck_assert_msg(bind(fd, (struct sockaddr *)&ss, len) == 0, "peer bind: %s",
+                  th_socket_strerror(th_socket_errno()));
     ck_assert_int_eq(listen(fd, 16), 0);
-    len = sizeof(ss);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-    th_loopback(a, family,
-                ntohs(family == FP_AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                           : ((struct sockaddr_in6 *)&ss)->sin6_port));
+    th_loopback(a, family, th_local_port(fd));
     return fd;
 }
 
 int th_peer_accept(int lfd)
 {
-    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    ck_assert_msg(fd >= 0, "peer accept: %s", strerror(errno));
+    int fd = th_accept_nonblocking(lfd);
+    ck_assert_msg(fd >= 0, "peer accept: %s", th_socket_strerror(th_socket_errno()));
     return fd;
 }

@@ -69,10 +69,11 @@ extern const char *th_transport_name;
 /* The transport's tx_lend, or NULL when its table has none. */
 fp_status (*th_tx_lend(const th_env *e))(fp_tconn *, const void *, size_t);
 
-/* Loads $FP_TEST_TRANSPORT_DIR/<name>.so and its entry table. */
+/* Loads $FP_TEST_TRANSPORT_DIR/<name>.so (.dll on Windows) and its entry
+ * table. */
 void th_load(th_env *e, const char *name);
 
-/* The library part of th_load: dlopens <name>.so (handle in *dl) and
+/* The library part of th_load: loads the module (handle in *dl) and
  * returns its checked entry table. */
 const fp_transport_vtbl *th_load_library(const char *name, void **dl);
 
@@ -161,9 +162,9 @@ uint16_t th_local_port(int fd);
  * (th_socket_ended) without taking anything from the transport. */
 int th_transport_socket(const fp_addr *local, uint16_t peer_port);
 
-/* The kernel reports fd reset or hung up (POLLERR/POLLHUP), or fd is
- * closed already (POLLNVAL). Does not wait, and leaves the pending error
- * for the transport to find. */
+/* The kernel reports fd reset (th_socket_reset), or fd is closed
+ * already. Does not wait, and leaves the pending error for the transport
+ * to find. */
 bool th_socket_ended(int fd);
 
 /* A listening socket on loopback for outbound tests; port in *a. */

@@ -1,18 +1,14 @@
 #include "transport_mt.h"
 
 #include <check.h>
-#include <dlfcn.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "th_os.h"
 #include "transport_harness.h"
 
 /* How long a worker may take to run a command: it only has to leave a
@@ -278,7 +274,7 @@ static void *worker_main(void *arg)
 
 static void deadline_in(struct timespec *ts, int ms)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
+    clock_gettime(TH_COND_CLOCK, ts);
     ts->tv_sec += ms / 1000;
     ts->tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts->tv_nsec >= 1000000000L) {
@@ -303,7 +299,7 @@ void tm_start(tm_env *e, const tm_config *cfg)
 
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (TH_COND_CLOCK != CLOCK_REALTIME) pthread_condattr_setclock(&ca, TH_COND_CLOCK);
     /* one at a time: each worker's `self` is written before the next
      * thread exists, so a callback on a foreign thread reads it race-free */
     for (unsigned i = 0; i < cfg->workers; i++) {
@@ -460,7 +456,7 @@ static void adopt_on_worker(tm_worker *k, void *arg)
     tm_conn *c = record_new(k, NULL);
     if (!c) {
         a->st = FP_ENOMEM;
-        close(a->fd);
+        th_socket_close(a->fd);
         return;
     }
     c->peer_port = a->like->peer_port;
@@ -537,7 +533,7 @@ void tm_stop(tm_env *e)
         pthread_mutex_destroy(&k->lock);
         pthread_cond_destroy(&k->cond);
     }
-    if (e->dl) dlclose(e->dl);
+    if (e->dl) th_module_close(e->dl);
     pthread_mutex_destroy(&e->fault_lock);
 }
 
@@ -574,13 +570,13 @@ const char *tm_peer_end_name(tm_peer_end end)
     return "?";
 }
 
-/* Waits up to the deadline for `events` on fd; false once it passed. */
-static bool wait_fd(int fd, short events, int64_t end)
+/* Waits up to the deadline for fd to become readable (or writable);
+ * false once it passed. */
+static bool wait_fd(int fd, bool writable, int64_t end)
 {
     int64_t left = end - th_now_ms();
     if (left < 0) return false;
-    struct pollfd p = {.fd = fd, .events = events};
-    (void)poll(&p, 1, left > 50 ? 50 : (int)left);
+    th_wait_socket(fd, writable, left > 50 ? 50 : (int)left);
     return true;
 }
 
@@ -589,14 +585,14 @@ bool tm_peer_send_all(int fd, const void *data, size_t len, int max_ms)
     const uint8_t *p = data;
     int64_t end = th_now_ms() + max_ms;
     while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        long n = th_sock_send(fd, p, len);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
             continue;
         }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
-        if (!wait_fd(fd, POLLOUT, end)) return false;
+        if (n < 0 && !th_socket_retry(th_socket_errno())) return false;
+        if (!wait_fd(fd, true, end)) return false;
     }
     return true;
 }
@@ -606,15 +602,15 @@ bool tm_peer_recv_exact(int fd, void *buf, size_t n, int max_ms)
     uint8_t *p = buf;
     int64_t end = th_now_ms() + max_ms;
     while (n > 0) {
-        ssize_t r = recv(fd, p, n, 0);
+        long r = th_sock_recv(fd, p, n);
         if (r > 0) {
             p += r;
             n -= (size_t)r;
             continue;
         }
         if (r == 0) return false;
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
-        if (!wait_fd(fd, POLLIN, end)) return false;
+        if (!th_socket_retry(th_socket_errno())) return false;
+        if (!wait_fd(fd, false, end)) return false;
     }
     return true;
 }
@@ -625,18 +621,18 @@ tm_peer_end tm_peer_wait_end(int fd, uint64_t *extra, uint64_t *pattern_off, uin
     uint8_t buf[16384];
     int64_t end = th_now_ms() + max_ms;
     for (;;) {
-        ssize_t r = recv(fd, buf, sizeof(buf), 0);
+        long r = th_sock_recv(fd, buf, sizeof(buf));
         if (r > 0) {
             if (extra) *extra += (uint64_t)r;
             if (pattern_off) {
-                for (ssize_t i = 0; i < r; i++)
+                for (long i = 0; i < r; i++)
                     if (buf[i] != th_pattern(*pattern_off + (uint64_t)i)) (*bad)++;
                 *pattern_off += (uint64_t)r;
             }
             continue;
         }
         if (r == 0) return TM_PEER_FIN;
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return TM_PEER_RESET;
-        if (!wait_fd(fd, POLLIN, end)) return TM_PEER_TIMEOUT;
+        if (!th_socket_retry(th_socket_errno())) return TM_PEER_RESET;
+        if (!wait_fd(fd, false, end)) return TM_PEER_TIMEOUT;
     }
 }
