@@ -16,9 +16,10 @@ static HANDLE finished;
 
 void server_os_prepare(void (*warn)(const char *what))
 {
-    /* "listening on HOST:PORT\n" must be the same bytes as on Linux. */
-    if (_setmode(_fileno(stdout), _O_BINARY) == -1)
-        warn("cannot put stdout in binary mode; lines will end in CRLF");
+    /* "listening on HOST:PORT\n" and the stats lines scripts read must be
+     * the same bytes as on Linux. */
+    if (_setmode(_fileno(stdout), _O_BINARY) == -1 || _setmode(_fileno(stderr), _O_BINARY) == -1)
+        warn("cannot put stdout and stderr in binary mode; lines will end in CRLF");
     finished = CreateEventW(NULL, TRUE, FALSE, NULL);
 }
 
