@@ -12,24 +12,7 @@
 #include "fastport/transport.h"
 #include "fastport/types.h"
 #include "core.h"
-
-/* The socket options every POSIX transport takes. */
-typedef struct fpt_sock_settings {
-    uint64_t backlog;
-    uint64_t nodelay;
-    uint64_t sndbuf; /* 0: kernel default */
-    uint64_t rcvbuf;
-} fpt_sock_settings;
-
-#define FPT_SOCK_DEFAULTS {.backlog = 4096, .nodelay = 1, .sndbuf = 0, .rcvbuf = 0}
-
-/* Their rows of an fpt_opt_spec table, for a settings struct `type`
- * whose fpt_sock_settings member is `member`. */
-#define FPT_SOCK_OPTION_SPECS(type, member)                                              \
-    {"backlog", FPT_OPT_INT, 1, 1u << 20, offsetof(type, member.backlog)},                \
-        {"nodelay", FPT_OPT_BOOL, 0, 1, offsetof(type, member.nodelay)},                 \
-        {"sndbuf", FPT_OPT_SIZE, 0, (uint64_t)1 << 30, offsetof(type, member.sndbuf)},   \
-        {"rcvbuf", FPT_OPT_SIZE, 0, (uint64_t)1 << 30, offsetof(type, member.rcvbuf)}
+#include "sock_settings.h" /* fpt_sock_settings and its option rows */
 
 /* The vtable methods posix_socket.c implements for every POSIX backend. */
 #define FPT_POSIX_VTBL_METHODS .listener_addr = fpt_listener_addr, .listener_close = fpt_listener_close

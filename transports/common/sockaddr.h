@@ -1,18 +1,31 @@
 /*
- * sockaddr.h - fp_addr <-> struct sockaddr conversion for POSIX transports.
+ * sockaddr.h - fp_addr <-> struct sockaddr conversion for every transport:
+ * BSD sockets on POSIX, Winsock on Windows. Both spell the address
+ * structures, AF_* and inet_ntop alike; only the headers and the type of
+ * an address length differ (fpt_socklen), so backend code reads the same
+ * on both platforms.
  *
- * Header-only (static inline) so each transport DSO gets its own private
+ * Header-only (static inline) so each transport module keeps a private
  * copy and nothing is exported.
  */
 #ifndef FP_TRANSPORT_COMMON_SOCKADDR_H
 #define FP_TRANSPORT_COMMON_SOCKADDR_H
 
+#ifdef _WIN32
+#include <winsock2.h>
+#include <ws2tcpip.h>
+/* Winsock takes address lengths as int. */
+typedef int fpt_socklen;
+#else
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+typedef socklen_t fpt_socklen;
+#endif
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "fastport/types.h"
 
@@ -27,7 +40,7 @@ static inline int fpt_addr_os_family(const fp_addr *a)
 }
 
 /* Fills `ss`/`len` from `a`; false for an unknown family. */
-static inline bool fpt_addr_to_sockaddr(const fp_addr *a, struct sockaddr_storage *ss, socklen_t *len)
+static inline bool fpt_addr_to_sockaddr(const fp_addr *a, struct sockaddr_storage *ss, fpt_socklen *len)
 {
     memset(ss, 0, sizeof(*ss));
     if (a->family == FP_AF_INET) {
@@ -35,7 +48,7 @@ static inline bool fpt_addr_to_sockaddr(const fp_addr *a, struct sockaddr_storag
         sin->sin_family = AF_INET;
         sin->sin_port = htons(a->port);
         memcpy(&sin->sin_addr, a->bytes, 4);
-        *len = sizeof(*sin);
+        *len = (fpt_socklen)sizeof(*sin);
         return true;
     }
     if (a->family == FP_AF_INET6) {
@@ -44,10 +57,18 @@ static inline bool fpt_addr_to_sockaddr(const fp_addr *a, struct sockaddr_storag
         sin6->sin6_port = htons(a->port);
         sin6->sin6_scope_id = a->scope_id;
         memcpy(&sin6->sin6_addr, a->bytes, 16);
-        *len = sizeof(*sin6);
+        *len = (fpt_socklen)sizeof(*sin6);
         return true;
     }
     return false;
+}
+
+/* The wildcard address (port 0) of `a`'s family: what a socket is bound
+ * to before ConnectEx, which wants it bound. */
+static inline bool fpt_addr_wildcard(const fp_addr *a, struct sockaddr_storage *ss, fpt_socklen *len)
+{
+    fp_addr any = {.family = a->family};
+    return fpt_addr_to_sockaddr(&any, ss, len);
 }
 
 /* Fills `a` from a socket address; FP_AF_UNSPEC for other families. */

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "win_sockaddr.h"
+#include "sockaddr.h"
 
 /* ---- Winsock ---- */
 
@@ -193,7 +193,7 @@ int fpt_win_listen_socket(const fp_addr *addr, int backlog, uint64_t sndbuf, uin
 {
     *out = INVALID_SOCKET;
     struct sockaddr_storage ss;
-    int len;
+    fpt_socklen len;
     if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return WSAEAFNOSUPPORT;
     SOCKET s = fpt_win_socket(ss.ss_family);
     if (s == INVALID_SOCKET) return WSAGetLastError();

@@ -1,10 +1,11 @@
 /*
  * win_socket.h - what Windows transports share on top of the core: Winsock
- * start-up and its extension functions, socket settings and their option
- * rows, listening sockets, adopt, the Winsock error -> fp_status mapping
- * and the clock. The twin of posix_socket.h, with the same names where a
- * thing means the same (fpt_sock_settings, FPT_SOCK_OPTION_SPECS, ...),
- * so --transport-opt keys mean the same on every platform.
+ * start-up and its extension functions, socket options, listening
+ * sockets, adopt, the Winsock error -> fp_status mapping and the clock.
+ * The twin of posix_socket.h, with the same names where a thing means the
+ * same; both take the socket settings and their option rows from
+ * sock_settings.h, so --transport-opt keys mean the same on every
+ * platform.
  *
  * Compiled into each transport DLL (fastport_transport_win), never
  * exported: only symbols marked FP_EXPORT leave a DLL.
@@ -25,25 +26,7 @@
 #include "fastport/status.h"
 #include "fastport/transport.h"
 #include "fastport/types.h"
-
-/* ---- settings: the socket options every transport takes ---- */
-
-typedef struct fpt_sock_settings {
-    uint64_t backlog;
-    uint64_t nodelay;
-    uint64_t sndbuf; /* 0: the system's default */
-    uint64_t rcvbuf;
-} fpt_sock_settings;
-
-#define FPT_SOCK_DEFAULTS {.backlog = 4096, .nodelay = 1, .sndbuf = 0, .rcvbuf = 0}
-
-/* Their rows of an fpt_opt_spec table, for a settings struct `type`
- * whose fpt_sock_settings member is `member` (as posix_socket.h's). */
-#define FPT_SOCK_OPTION_SPECS(type, member)                                              \
-    {"backlog", FPT_OPT_INT, 1, 1u << 20, offsetof(type, member.backlog)},                \
-        {"nodelay", FPT_OPT_BOOL, 0, 1, offsetof(type, member.nodelay)},                 \
-        {"sndbuf", FPT_OPT_SIZE, 0, (uint64_t)1 << 30, offsetof(type, member.sndbuf)},   \
-        {"rcvbuf", FPT_OPT_SIZE, 0, (uint64_t)1 << 30, offsetof(type, member.rcvbuf)}
+#include "sock_settings.h" /* fpt_sock_settings and its option rows */
 
 /* ---- Winsock ---- */
 

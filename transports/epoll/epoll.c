@@ -24,7 +24,7 @@ static const fpt_opt_spec ep_option_specs[] = {
     {"read_budget", FPT_OPT_SIZE, 1 * KIB, 1 * GIB, offsetof(ep_settings, read_budget)},
     /* at least two of the largest chunks, so a waiting writer always fits
      * once the others drain */
-    {"send_pool_max", FPT_OPT_SIZE, 2 * EP_CHUNK_MAX, 64 * GIB, offsetof(ep_settings, send_pool_max)},
+    {"send_pool_max", FPT_OPT_SIZE, 2 * FPT_RESERVE_MAX, 64 * GIB, offsetof(ep_settings, send_pool_max)},
 };
 
 static const ep_settings ep_defaults = {

@@ -9,7 +9,8 @@
  * The connection life cycle, deferred delivery, the send chain, the slab
  * and accept back-off are the transport core's (transports/common/core.h);
  * these files hold what epoll does differently: readiness, reading into a
- * worker buffer, sending the chain with sendmsg, and malloc'd send chunks.
+ * worker buffer and sending the chain with sendmsg. Send memory is the
+ * core's malloc'd chunk pool (chunk_pool.h), one per worker.
  */
 #ifndef FP_EPOLL_INTERNAL_H
 #define FP_EPOLL_INTERNAL_H
@@ -19,6 +20,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "chunk_pool.h"
 #include "core.h"
 #include "fastport/transport.h"
 #include "posix_socket.h"
@@ -47,11 +49,6 @@ typedef struct ep_handle {
     ep_kind kind;
 } ep_handle;
 
-/* ---- send memory: malloc'd chunks in three sizes ---- */
-
-#define EP_CHUNK_CLASSES 3
-#define EP_CHUNK_MAX FPT_RESERVE_MAX /* the largest class */
-
 /* ---- connections ---- */
 
 struct fp_tconn {
@@ -78,16 +75,13 @@ typedef struct ep_acceptor {
 
 /* ---- workers ---- */
 
-/* The backend's counters (the core's come first); the last rows are
- * gauges, filled when the stats are read. */
-#define EP_COUNTERS(X)     \
-    X(epoll_waits)         \
-    X(events)              \
-    X(reads)               \
-    X(send_eagain)         \
-    X(send_pool_bytes)     \
-    X(send_pool_max_used)  \
-    X(send_pool_cached)
+/* The backend's counters (the core's come first, the send pool's gauges
+ * last). */
+#define EP_COUNTERS(X) \
+    X(epoll_waits)     \
+    X(events)          \
+    X(reads)           \
+    X(send_eagain)
 
 typedef struct ep_counters {
     EP_COUNTERS(FPT_COUNTER_FIELD)
@@ -107,11 +101,7 @@ struct fp_tworker {
     struct epoll_event *events;
     int max_events;
 
-    fpt_chunk *free_chunks[EP_CHUNK_CLASSES];
-    size_t cached_bytes; /* bytes sitting in free_chunks */
-    size_t pool_used;    /* bytes of chunks owned by connections */
-    size_t pool_max;
-    size_t pool_peak;
+    fpt_chunk_pool pool; /* send memory, up to send_pool_max */
 
     ep_counters stats;
 };
@@ -150,6 +140,5 @@ void ep_conn_send(fpt_conn *c);
 fp_status ep_chunk_take(fpt_worker *w, size_t need, size_t want, fpt_chunk **out);
 void ep_chunk_give_back(fpt_worker *w, fpt_chunk *ch);
 bool ep_chunk_room(const fpt_worker *w);
-void ep_chunks_free_cache(fp_tworker *w);
 
 #endif

@@ -24,7 +24,7 @@ fp_status ep_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     w->wakefd = -1;
     w->read_size = (size_t)t->set.read_size;
     w->read_budget = t->set.read_budget;
-    w->pool_max = (size_t)t->set.send_pool_max;
+    fpt_chunk_pool_init(&w->pool, (size_t)t->set.send_pool_max);
     w->max_events = EP_MAX_EVENTS;
 
     fp_status st = FP_ENOMEM;
@@ -58,7 +58,7 @@ void ep_worker_close(fp_tworker *w)
     if (!w) return;
     ep_acceptors_close_all(w);
     fpt_worker_teardown(&w->core);
-    ep_chunks_free_cache(w);
+    fpt_chunk_pool_free_cache(&w->pool);
     close(w->wakefd);
     close(w->epfd);
     free(w->events);
@@ -111,10 +111,8 @@ static const fpt_counter_desc ep_counter_desc[] = {EP_COUNTERS(EP_DESC)};
 
 void ep_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)
 {
-    w->stats.send_pool_bytes = w->pool_used;
-    w->stats.send_pool_max_used = w->pool_peak;
-    w->stats.send_pool_cached = w->cached_bytes;
     fpt_core_counters_emit(&w->core, emit, ctx);
     fpt_counters_emit(ep_counter_desc, sizeof(ep_counter_desc) / sizeof(ep_counter_desc[0]), &w->stats,
                       emit, ctx);
+    fpt_chunk_pool_stats_emit(&w->pool, emit, ctx);
 }

@@ -19,7 +19,7 @@ static const fpt_opt_spec ic_option_specs[] = {
     {"read_budget", FPT_OPT_SIZE, 1 * KIB, 1 * GIB, offsetof(ic_settings, read_budget)},
     /* at least two of the largest chunks, so a waiting writer always fits
      * once the others drain */
-    {"send_pool_max", FPT_OPT_SIZE, 2 * IC_CHUNK_MAX, 64 * GIB, offsetof(ic_settings, send_pool_max)},
+    {"send_pool_max", FPT_OPT_SIZE, 2 * FPT_RESERVE_MAX, 64 * GIB, offsetof(ic_settings, send_pool_max)},
     {"accepts_posted", FPT_OPT_INT, 1, 1024, offsetof(ic_settings, accepts_posted)},
     {"completion_batch", FPT_OPT_INT, 1, 4096, offsetof(ic_settings, completion_batch)},
 };

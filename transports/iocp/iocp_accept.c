@@ -17,7 +17,7 @@
 #include <stdlib.h>
 
 #include "iocp_internal.h"
-#include "win_sockaddr.h"
+#include "sockaddr.h"
 
 static bool resource_error(int err)
 {

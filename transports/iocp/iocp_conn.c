@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "iocp_internal.h"
-#include "win_sockaddr.h"
+#include "sockaddr.h"
 
 static fp_tconn *conn_new(fp_tworker *w, SOCKET s, fpt_state state)
 {
@@ -52,7 +52,7 @@ void ic_conn_accepted(fp_tworker *w, SOCKET s, const fp_addr *peer)
 static int connect_socket(fp_tworker *w, const fp_addr *addr, SOCKET *out)
 {
     struct sockaddr_storage any;
-    int len;
+    fpt_socklen len;
     if (!fpt_addr_wildcard(addr, &any, &len)) return WSAEAFNOSUPPORT;
     SOCKET s = fpt_win_socket(any.ss_family);
     if (s == INVALID_SOCKET) return WSAGetLastError();
@@ -71,7 +71,7 @@ fp_status ic_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
 {
     *out = NULL;
     struct sockaddr_storage ss;
-    int len;
+    fpt_socklen len;
     if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL;
     SOCKET s = INVALID_SOCKET;
     int err = connect_socket(w, addr, &s);

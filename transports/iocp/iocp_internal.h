@@ -17,7 +17,8 @@
  * The connection life cycle, deferred delivery, the send chain, the slab
  * and accept back-off are the transport core's (transports/common/core.h);
  * these files hold what IOCP does differently: posting operations, their
- * completions, the accept hand-off and malloc'd send chunks.
+ * completions and the accept hand-off. Send memory is the core's malloc'd
+ * chunk pool (chunk_pool.h), one per worker.
  */
 #ifndef FP_IOCP_INTERNAL_H
 #define FP_IOCP_INTERNAL_H
@@ -30,6 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "chunk_pool.h"
 #include "core.h"
 #include "fastport/transport.h"
 
@@ -85,11 +87,6 @@ static inline void ic_op_prepare(ic_op *op, ic_op_kind kind)
 /* The Winsock error of a failed operation on `s` (INVALID_SOCKET once
  * the socket is gone: then it was cancelled). */
 int ic_op_error(SOCKET s, ic_op *op);
-
-/* ---- send memory: malloc'd chunks in three sizes ---- */
-
-#define IC_CHUNK_CLASSES 3
-#define IC_CHUNK_MAX FPT_RESERVE_MAX /* the largest class */
 
 /* ---- connections ---- */
 
@@ -178,8 +175,8 @@ struct ic_host {
 
 /* ---- workers ---- */
 
-/* The backend's counters (the core's come first); the last rows are
- * gauges, filled when the stats are read. */
+/* The backend's counters (the core's come first, the send pool's gauges
+ * last); ops_in_flight is a gauge, filled when the stats are read. */
 #define IC_COUNTERS(X)      \
     X(port_waits)           \
     X(completions)          \
@@ -192,10 +189,7 @@ struct ic_host {
     X(handoffs_in)          \
     X(handoffs_dropped)     \
     X(accepts_posted)       \
-    X(ops_in_flight)        \
-    X(send_pool_bytes)      \
-    X(send_pool_max_used)   \
-    X(send_pool_cached)
+    X(ops_in_flight)
 
 typedef struct ic_counters {
     IC_COUNTERS(FPT_COUNTER_FIELD)
@@ -220,11 +214,7 @@ struct fp_tworker {
     uint32_t next_target_id;
 
     ic_txbufs *free_txbufs;
-    fpt_chunk *free_chunks[IC_CHUNK_CLASSES];
-    size_t cached_bytes; /* bytes sitting in free_chunks */
-    size_t pool_used;    /* bytes of chunks owned by connections */
-    size_t pool_max;
-    size_t pool_peak;
+    fpt_chunk_pool pool; /* send memory, up to send_pool_max */
 
     ic_counters stats;
 };
@@ -301,11 +291,8 @@ void ic_conn_send(fpt_conn *c);
 int ic_send_complete(fp_tconn *c, DWORD bytes);
 void ic_txbufs_give_back(fp_tworker *w, fp_tconn *c);
 void ic_txbufs_free(fp_tworker *w);
-
-/* ---- iocp_chunk.c ---- */
 fp_status ic_chunk_take(fpt_worker *w, size_t need, size_t want, fpt_chunk **out);
 void ic_chunk_give_back(fpt_worker *w, fpt_chunk *ch);
 bool ic_chunk_room(const fpt_worker *w);
-void ic_chunks_free_cache(fp_tworker *w);
 
 #endif

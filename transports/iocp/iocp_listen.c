@@ -21,7 +21,7 @@
 #include <stdlib.h>
 
 #include "iocp_internal.h"
-#include "win_sockaddr.h"
+#include "sockaddr.h"
 
 fp_status ic_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
                     fp_tlistener **out, char *err, size_t err_len)

@@ -1,6 +1,7 @@
 /*
  * iocp_send.c - the write path: one overlapped WSASend in flight per
- * connection, gathering its queued chunks.
+ * connection, gathering its queued chunks, which come from the worker's
+ * chunk pool (chunk_pool.h: malloc'd chunks, capped by send_pool_max).
  *
  * flush() hands every dirty connection to ic_conn_send, which points
  * WSABUFs at the chain (no copy) and posts the send. The chunks stay in
@@ -12,6 +13,19 @@
 #include <stdlib.h>
 
 #include "iocp_internal.h"
+
+/* The fpt_backend chunk hooks: the worker's pool. */
+fp_status ic_chunk_take(fpt_worker *w, size_t need, size_t want, fpt_chunk **out)
+{
+    return fpt_chunk_pool_take(&ic_worker(w)->pool, need, want, out);
+}
+
+void ic_chunk_give_back(fpt_worker *w, fpt_chunk *ch) { fpt_chunk_pool_give_back(&ic_worker(w)->pool, ch); }
+
+bool ic_chunk_room(const fpt_worker *w)
+{
+    return fpt_chunk_pool_room(&((const fp_tworker *)(const void *)w)->pool);
+}
 
 static ic_txbufs *take_txbufs(fp_tworker *w)
 {

@@ -34,7 +34,7 @@ fp_status ic_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     atomic_init(&w->wake_queued, false);
     w->read_size = (size_t)t->set.read_size;
     w->read_budget = t->set.read_budget;
-    w->pool_max = (size_t)t->set.send_pool_max;
+    fpt_chunk_pool_init(&w->pool, (size_t)t->set.send_pool_max);
     w->max_entries = (ULONG)t->set.completion_batch;
     w->rbuf = malloc(w->read_size);
     w->entries = calloc(w->max_entries, sizeof(*w->entries));
@@ -203,7 +203,7 @@ void ic_worker_close(fp_tworker *w)
     fpt_worker_teardown(&w->core);
     ic_hosts_free_all(w);
     ic_txbufs_free(w);
-    ic_chunks_free_cache(w);
+    fpt_chunk_pool_free_cache(&w->pool);
     CloseHandle(w->port);
     free(w->entries);
     free(w->rbuf);
@@ -216,10 +216,8 @@ static const fpt_counter_desc ic_counter_desc[] = {IC_COUNTERS(IC_DESC)};
 void ic_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)
 {
     w->stats.ops_in_flight = w->ops_in_flight;
-    w->stats.send_pool_bytes = w->pool_used;
-    w->stats.send_pool_max_used = w->pool_peak;
-    w->stats.send_pool_cached = w->cached_bytes;
     fpt_core_counters_emit(&w->core, emit, ctx);
     fpt_counters_emit(ic_counter_desc, sizeof(ic_counter_desc) / sizeof(ic_counter_desc[0]), &w->stats,
                       emit, ctx);
+    fpt_chunk_pool_stats_emit(&w->pool, emit, ctx);
 }
