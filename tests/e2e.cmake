@@ -1,6 +1,5 @@
-# End-to-end tests: the echo suite run once per transport, the transport
-# swap of one fastport-server binary, and an out-of-tree plugin built from
-# the installed SDK.
+# End-to-end tests: the echo suite run once per transport, the transport swap of one fastport-server
+# binary, and an out-of-tree plugin built from the installed SDK.
 
 add_library(fp_e2e_support STATIC
   support/e2e_payload.c
@@ -20,7 +19,8 @@ set(fp_e2e_env
   "FP_TEST_PLUGIN_DIR=${CMAKE_BINARY_DIR}/${FP_PLUGIN_SUBDIR}"
   "FP_TEST_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
 
-add_executable(check_e2e check_e2e.c)
+# The server under test behind e2e_server.h: an engine in the test process.
+add_executable(check_e2e check_e2e.c support/e2e_server.c support/e2e_server_engine.c)
 target_link_libraries(check_e2e PRIVATE fp_e2e_support fastport::fastport ZLIB::ZLIB
   PkgConfig::CHECK Threads::Threads)
 set_target_properties(check_e2e PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
