@@ -21,4 +21,12 @@ struct e2e_server {
 e2e_server *e2e_server_engine_start(const e2e_server_config *cfg, e2e_endpoint *ep, char *err,
                                     size_t err_len);
 
+/* A fastport-server process (e2e_server_process.c); `launcher` may be NULL. */
+e2e_server *e2e_server_process_start(const e2e_server_config *cfg, const char *server,
+                                     const char *launcher, e2e_endpoint *ep, char *err,
+                                     size_t err_len);
+
+/* "HOST:PORT" or "[V6]:PORT" (numeric) into `ep`; -1 if malformed. */
+int e2e_endpoint_parse(const char *text, e2e_endpoint *ep);
+
 #endif
