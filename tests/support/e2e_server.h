@@ -12,9 +12,9 @@
  * FP_TEST_PLUGIN_DIR; a process finds its own next to its executable.
  *
  * Counters: in-process they are read from the engine; a process runs with
- * --stats-interval and --log-level=debug, so a read mid-run is the first
- * "stats:" line it prints after the call, and a read after the stop is its
- * final line. Every wait is bounded. Calls on one server come from one
+ * --stats-interval and --log-level=debug, so a read mid-run comes from a
+ * "stats:" line it makes after the call, and a read after the stop from
+ * its final line. Every wait is bounded. Calls on one server come from one
  * thread. */
 #ifndef FP_TEST_E2E_SERVER_H
 #define FP_TEST_E2E_SERVER_H

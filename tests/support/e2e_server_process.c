@@ -6,10 +6,12 @@
  * A reader thread drains both of its pipes all the time, so a chatty server
  * never blocks on a full pipe while a case drives its clients. Counters
  * come from its "stats: name=value ..." lines on stderr (server_stats.c):
- * it runs with --stats-interval, and a read mid-run waits for a line that
- * began after everything already in the pipe was read, so every value in
- * it was taken after the call. After the stop, the final line (printed
- * after "shutting down") is used.
+ * it runs with --stats-interval, and a read mid-run uses the second line
+ * begun after everything already in the pipe was read. The server flushes
+ * each line, so that line was made after the first one was being written,
+ * which was after the call: every value in it was taken after the call,
+ * however the server buffers stderr. After the stop, the final line
+ * (printed after "shutting down") is used.
  *
  * The server dies with the test process that started it (PR_SET_PDEATHSIG),
  * so a failed assertion or a Check timeout cannot leave it running. */
@@ -69,7 +71,8 @@ typedef struct process_server {
     text err_tail;
     uint64_t err_lines;     /* stderr lines begun */
     uint64_t marked;        /* stat request the mark below is for */
-    uint64_t fresh_after;   /* its line must be one begun after this many */
+    uint64_t fresh_after;   /* its lines must be ones begun after this many */
+    int fresh_lines;        /* stats lines begun after the mark so far */
     uint64_t requested;     /* stat requests made ... */
     uint64_t served;        /* ... and answered (with `fresh`) */
     text fresh;
@@ -141,7 +144,7 @@ static void on_stderr_line(process_server *s, const char *line, size_t len, uint
     }
     if (strncmp(line, "stats:", 6) == 0) {
         if (s->shutdown_seen) text_set(&s->final_stats, line, len);
-        if (s->marked > s->served && index > s->fresh_after) {
+        if (s->marked > s->served && index > s->fresh_after && ++s->fresh_lines == 2) {
             text_set(&s->fresh, line, len);
             s->served = s->marked;
         }
@@ -234,6 +237,7 @@ static void *reader_main(void *arg)
         if (requested > s->marked) {
             s->marked = requested;
             s->fresh_after = s->err_lines;
+            s->fresh_lines = 0;
         }
         pthread_mutex_unlock(&s->lock);
         if (finish) break;
