@@ -1,13 +1,16 @@
-/* End-to-end suite: a real engine with the echo plugin, driven over
- * loopback by the test's own epoll client. Run once per transport:
+/* End-to-end suite: the echo plugin served over loopback, driven by the
+ * test's own epoll client. Run once per transport:
  *   check_e2e TRANSPORT
- * Each test builds and shuts down its own engine; every wait is bounded. */
+ * The server is an engine inside this process, or with FP_E2E_SERVER set a
+ * fastport-server process (optionally under FP_E2E_SERVER_LAUNCHER, e.g.
+ * the Windows build under Wine): see e2e_server.h. The cases are the same
+ * in both modes. Each test starts and stops its own server; every wait is
+ * bounded. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,73 +21,48 @@
 #include <zlib.h>
 
 #include "e2e_client.h"
-#include "fastport/engine.h"
+#include "e2e_server.h"
+#include "fastport/plugin.h"
 #include "transport_check.h"
 
 #define SECONDS(n) ((n) * 1000)
+/* Failure guard on a stop: the drain timeout (5 s) plus a Wine process's exit. */
+#define STOP_TIMEOUT_MS SECONDS(60)
 
 static const char *transport_name;
 
-typedef struct endpoint {
-    struct sockaddr_storage ss;
-    socklen_t len;
-} endpoint;
-
-static void config_defaults(fp_engine_config *cfg)
+static void config_defaults(e2e_server_config *cfg)
 {
-    static const char *const echo_only[] = {"echo"};
-    fp_engine_config_init(cfg);
-    cfg->transport = transport_name;
-    cfg->transport_dir = getenv("FP_TEST_TRANSPORT_DIR");
-    cfg->plugin_dir = getenv("FP_TEST_PLUGIN_DIR");
-    cfg->plugins = echo_only;
-    cfg->n_plugins = 1;
-    cfg->workers = 2;
-    cfg->log_level = FP_LOG_WARN;
+    e2e_server_config_init(cfg, transport_name);
 }
 
-static void endpoint_from_addr(const fp_addr *a, endpoint *out)
+/* Starts the server; its address goes to `ep`. */
+static e2e_server *server_up(const e2e_server_config *cfg, e2e_endpoint *ep)
 {
-    memset(out, 0, sizeof(*out));
-    if (a->family == FP_AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(a->port);
-        sin6->sin6_scope_id = a->scope_id;
-        memcpy(&sin6->sin6_addr, a->bytes, 16);
-        out->len = sizeof(*sin6);
-    } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(a->port);
-        memcpy(&sin->sin_addr, a->bytes, 4);
-        out->len = sizeof(*sin);
-    }
-}
-
-/* create + listen + start; the bound address goes to `ep`. */
-static fp_engine *engine_up(const fp_engine_config *cfg, const char *listen, endpoint *ep)
-{
-    char err[512] = "";
-    fp_engine *e = fp_engine_create(cfg, err, sizeof(err));
-    ck_assert_msg(e != NULL, "fp_engine_create(transport=%s): %s", transport_name, err);
-    fp_status st = fp_engine_listen(e, listen, err, sizeof(err));
-    ck_assert_msg(st == FP_OK, "fp_engine_listen(%s): %s: %s", listen, fp_strerror(st), err);
-    fp_addr bound;
-    st = fp_engine_listen_addr(e, 0, &bound);
-    ck_assert_msg(st == FP_OK, "fp_engine_listen_addr: %s", fp_strerror(st));
-    ck_assert_msg(bound.port != 0, "fp_engine_listen_addr left port 0");
-    endpoint_from_addr(&bound, ep);
-    st = fp_engine_start(e, err, sizeof(err));
-    ck_assert_msg(st == FP_OK, "fp_engine_start: %s: %s", fp_strerror(st), err);
+    char err[4096] = "";
+    e2e_server *e = e2e_server_start(cfg, ep, err, sizeof(err));
+    ck_assert_msg(e != NULL, "starting the server (transport=%s, listen=%s): %s", cfg->transport,
+                  cfg->listen, err);
     return e;
 }
 
-static void engine_down(fp_engine *e)
+/* Graceful shutdown, which must end cleanly; then frees the server. */
+static void server_down(e2e_server *e)
 {
-    fp_status st = fp_engine_shutdown(e);
-    ck_assert_msg(st == FP_OK, "fp_engine_shutdown: %s", fp_strerror(st));
-    fp_engine_destroy(e);
+    char why[4096] = "";
+    e2e_server_stop_request(e);
+    int rc = e2e_server_stop_wait(e, STOP_TIMEOUT_MS, why, sizeof(why));
+    ck_assert_msg(rc == 0, "graceful shutdown: %s", why);
+    e2e_server_destroy(e);
+}
+
+/* Counter `name`: read after this call while running, final after a stop. */
+static uint64_t server_stat(e2e_server *e, const char *name)
+{
+    char err[4096] = "";
+    uint64_t v = 0;
+    ck_assert_msg(e2e_server_stat(e, name, &v, err, sizeof(err)) == 0, "counter %s: %s", name, err);
+    return v;
 }
 
 static void sleep_ms(int ms)
@@ -94,13 +72,13 @@ static void sleep_ms(int ms)
 }
 
 /* Wait until counter `name` equals `want`; returns its last value. */
-static uint64_t stat_settles_at(fp_engine *e, const char *name, uint64_t want, int timeout_ms)
+static uint64_t stat_settles_at(e2e_server *e, const char *name, uint64_t want, int timeout_ms)
 {
     uint64_t deadline = e2e_now_ns() + (uint64_t)timeout_ms * 1000000ull;
-    uint64_t v = fp_engine_stat(e, name);
+    uint64_t v = server_stat(e, name);
     while (v != want && e2e_now_ns() < deadline) {
         sleep_ms(5);
-        v = fp_engine_stat(e, name);
+        v = server_stat(e, name);
     }
     return v;
 }
@@ -112,7 +90,8 @@ static e2e_client *client_new(void)
     return c;
 }
 
-static e2e_session *connect_session(e2e_client *c, const endpoint *ep, const e2e_session_opts *o)
+static e2e_session *connect_session(e2e_client *c, const e2e_endpoint *ep,
+                                    const e2e_session_opts *o)
 {
     e2e_session *s = e2e_client_connect(c, (const struct sockaddr *)&ep->ss, ep->len, o);
     ck_assert_msg(s != NULL, "cannot open client socket %zu", e2e_client_size(c));
@@ -141,7 +120,7 @@ static void run_until_settled(e2e_client *c, int timeout_ms, const char *what)
 
 /* ---- raw blocking sockets, for frames the load client never sends ---- */
 
-static int raw_connect(const endpoint *ep)
+static int raw_connect(const e2e_endpoint *ep)
 {
     int fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
@@ -219,10 +198,10 @@ static int raw_closed_by_server(int fd, int timeout_ms)
 START_TEST(echo_1000_sessions_x_1000_frames)
 {
     enum { SESSIONS = 1000, FRAMES = 1000 };
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     e2e_client *c = client_new();
     for (size_t i = 0; i < SESSIONS; i++) {
@@ -234,29 +213,29 @@ START_TEST(echo_1000_sessions_x_1000_frames)
     assert_sessions_done(c, 0, SESSIONS, FRAMES);
 
     uint64_t total = (uint64_t)SESSIONS * FRAMES;
-    ck_assert_uint_eq(fp_engine_stat(e, "rx_packets"), total);
+    ck_assert_uint_eq(server_stat(e, "rx_packets"), total);
     ck_assert_uint_eq(stat_settles_at(e, "tx_packets", total, SECONDS(10)), total);
-    ck_assert_uint_eq(fp_engine_stat(e, "protocol_errors"), 0);
-    ck_assert_uint_eq(fp_engine_stat(e, "handler_errors"), 0);
+    ck_assert_uint_eq(server_stat(e, "protocol_errors"), 0);
+    ck_assert_uint_eq(server_stat(e, "handler_errors"), 0);
     /* echo replies are lent where the transport can (tx_lend), copied
      * otherwise: every engine lend is one transport lend */
-    uint64_t lent = fp_engine_stat(e, "tx_lent");
+    uint64_t lent = server_stat(e, "tx_lent");
     printf("1000 x 1000: %llu of %llu replies sent from receive memory\n", (unsigned long long)lent,
            (unsigned long long)total);
     ck_assert_uint_le(lent, total);
-    ck_assert_uint_eq(lent, fp_engine_stat(e, "transport.lends"));
+    ck_assert_uint_eq(lent, server_stat(e, "transport.lends"));
     e2e_client_destroy(c);
-    engine_down(e);
+    server_down(e);
 }
 END_TEST
 
 START_TEST(client_closing_mid_frame_is_dropped_cleanly)
 {
     enum { HEALTHY = 20, HEALTHY_FRAMES = 200, PARTIAL = 10, PARTIAL_FRAMES = 3 };
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     e2e_client *c = client_new();
     for (size_t i = 0; i < HEALTHY; i++) {
@@ -279,17 +258,17 @@ START_TEST(client_closing_mid_frame_is_dropped_cleanly)
     ck_assert_msg(open == HEALTHY, "sessions_open is %llu, expected the %d healthy ones only",
                   (unsigned long long)open, HEALTHY);
     uint64_t whole = (uint64_t)HEALTHY * HEALTHY_FRAMES + (uint64_t)PARTIAL * PARTIAL_FRAMES;
-    ck_assert_msg(fp_engine_stat(e, "rx_packets") == whole,
+    ck_assert_msg(server_stat(e, "rx_packets") == whole,
                   "rx_packets %llu, expected %llu: a partial frame was dispatched",
-                  (unsigned long long)fp_engine_stat(e, "rx_packets"), (unsigned long long)whole);
-    ck_assert_uint_eq(fp_engine_stat(e, "protocol_errors"), 0);
+                  (unsigned long long)server_stat(e, "rx_packets"), (unsigned long long)whole);
+    ck_assert_uint_eq(server_stat(e, "protocol_errors"), 0);
 
     /* The survivors go on echoing. */
     for (size_t i = 0; i < HEALTHY; i++) e2e_session_add_frames(c, e2e_client_session(c, i), 50);
     run_until_settled(c, SECONDS(60), "healthy sessions after the half-frame closes");
     assert_sessions_done(c, 0, HEALTHY, HEALTHY_FRAMES + 50);
     e2e_client_destroy(c);
-    engine_down(e);
+    server_down(e);
 }
 END_TEST
 
@@ -308,11 +287,11 @@ static int healthy_warmed_up(e2e_client *c, void *ctx)
 START_TEST(malformed_client_closed_others_unaffected)
 {
     enum { HEALTHY = 50, FRAMES = 200 };
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
     cfg.max_packet = 16384 + FP_FRAME_HEADER_SIZE;
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     e2e_client *c = client_new();
     for (size_t i = 0; i < HEALTHY; i++) {
@@ -342,9 +321,9 @@ START_TEST(malformed_client_closed_others_unaffected)
     close(too_big);
     assert_sessions_done(c, 0, HEALTHY, FRAMES);
     ck_assert_uint_eq(stat_settles_at(e, "protocol_errors", 2, SECONDS(5)), 2);
-    ck_assert_uint_eq(fp_engine_stat(e, "rx_packets"), (uint64_t)HEALTHY * FRAMES);
+    ck_assert_uint_eq(server_stat(e, "rx_packets"), (uint64_t)HEALTHY * FRAMES);
     e2e_client_destroy(c);
-    engine_down(e);
+    server_down(e);
 }
 END_TEST
 
@@ -367,11 +346,11 @@ static int slow_reader_stalled(e2e_client *c, void *ctx)
 START_TEST(slow_reader_hits_send_cap_without_loss)
 {
     enum { LIMIT = 256 * 1024, SLOW_FRAMES_BOUND = 20000, HEALTHY_FRAMES = 300 };
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
     cfg.send_queue_limit = LIMIT;
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     e2e_client *c = client_new();
     e2e_session_opts slow_opts = {.seed = 0xd0000, .frames = SLOW_FRAMES_BOUND,
@@ -391,13 +370,13 @@ START_TEST(slow_reader_hits_send_cap_without_loss)
                   (unsigned long long)w.slow->tx_bytes, e2e_client_summary(c));
     assert_sessions_done(c, 1, 1, HEALTHY_FRAMES);
 
-    uint64_t high_water = fp_engine_stat(e, "queued_bytes_max");
+    uint64_t high_water = server_stat(e, "queued_bytes_max");
     ck_assert_msg(high_water <= LIMIT, "queued_bytes_max %llu is over send_queue_limit %d",
                   (unsigned long long)high_water, LIMIT);
     printf("slow reader: stalled after %llu bytes; queued_bytes_max %llu, recv_paused %llu\n",
            (unsigned long long)w.slow->tx_bytes, (unsigned long long)high_water,
-           (unsigned long long)fp_engine_stat(e, "recv_paused"));
-    ck_assert_msg(fp_engine_stat(e, "recv_paused") > 0,
+           (unsigned long long)server_stat(e, "recv_paused"));
+    ck_assert_msg(server_stat(e, "recv_paused") > 0,
                   "the slow reader never had its reading paused (wrote %llu bytes)",
                   (unsigned long long)w.slow->tx_bytes);
 
@@ -406,27 +385,15 @@ START_TEST(slow_reader_hits_send_cap_without_loss)
     e2e_session_set_reading(c, w.slow, 1);
     run_until_settled(c, SECONDS(120), "the slow reader's catch-up");
     assert_sessions_done(c, 0, 1, w.slow->opts.frames);
-    ck_assert_uint_eq(fp_engine_stat(e, "send_queue_full"), 0);
-    ck_assert_uint_eq(fp_engine_stat(e, "handler_errors"), 0);
-    high_water = fp_engine_stat(e, "queued_bytes_max");
+    ck_assert_uint_eq(server_stat(e, "send_queue_full"), 0);
+    ck_assert_uint_eq(server_stat(e, "handler_errors"), 0);
+    high_water = server_stat(e, "queued_bytes_max");
     ck_assert_msg(high_water <= LIMIT, "queued_bytes_max %llu is over send_queue_limit %d",
                   (unsigned long long)high_water, LIMIT);
     e2e_client_destroy(c);
-    engine_down(e);
+    server_down(e);
 }
 END_TEST
-
-typedef struct shutdown_call {
-    fp_engine *e;
-    fp_status result;
-} shutdown_call;
-
-static void *call_shutdown(void *arg)
-{
-    shutdown_call *call = arg;
-    call->result = fp_engine_shutdown(call->e);
-    return NULL;
-}
 
 static int replies_at_least(e2e_client *c, void *ctx)
 {
@@ -437,10 +404,10 @@ static int replies_at_least(e2e_client *c, void *ctx)
 START_TEST(graceful_shutdown_delivers_frames_in_flight)
 {
     enum { SESSIONS = 20 };
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     e2e_client *c = client_new();
     for (size_t i = 0; i < SESSIONS; i++) {
@@ -453,16 +420,12 @@ START_TEST(graceful_shutdown_delivers_frames_in_flight)
                       e2e_client_count(c, E2E_FAILED) == 0,
                   "sessions did not get going: %s", e2e_client_summary(c));
 
-    shutdown_call call = {.e = e, .result = FP_EINVAL};
-    pthread_t thread;
-    ck_assert_int_eq(pthread_create(&thread, NULL, call_shutdown, &call), 0);
+    e2e_server_stop_request(e);
     /* The clients keep sending until they see the server's FIN. */
     int rc = e2e_client_run(c, NULL, NULL, SECONDS(60));
-    struct timespec limit;
-    clock_gettime(CLOCK_REALTIME, &limit);
-    limit.tv_sec += 60;
-    int joined = pthread_timedjoin_np(thread, NULL, &limit);
-    ck_assert_msg(joined == 0, "fp_engine_shutdown did not return within 60 s of the clients");
+    char why[4096] = "";
+    int stopped = e2e_server_stop_wait(e, STOP_TIMEOUT_MS, why, sizeof(why));
+    ck_assert_msg(stopped == 0, "graceful shutdown with the clients still sending: %s", why);
     ck_assert_msg(rc == 0, "sessions were not closed by the shutdown within 60 s: %s",
                   e2e_client_summary(c));
     for (size_t i = 0; i < SESSIONS; i++) {
@@ -472,17 +435,17 @@ START_TEST(graceful_shutdown_delivers_frames_in_flight)
                       e2e_state_name(s->state), (unsigned long long)s->rx_frames,
                       s->error[0] ? s->error : "no error");
     }
-    ck_assert_msg(call.result == FP_OK, "fp_engine_shutdown: %s", fp_strerror(call.result));
     uint64_t replies = e2e_client_rx_frames(c);
-    uint64_t dispatched = fp_engine_stat(e, "tx_packets");
+    uint64_t dispatched = server_stat(e, "tx_packets");
+    uint64_t received = server_stat(e, "rx_packets");
     printf("graceful shutdown: %llu replies delivered, %llu frames received by the engine\n",
-           (unsigned long long)replies, (unsigned long long)fp_engine_stat(e, "rx_packets"));
+           (unsigned long long)replies, (unsigned long long)received);
     ck_assert_msg(replies == dispatched,
                   "clients got %llu replies, the engine sent %llu (rx_packets %llu)",
                   (unsigned long long)replies, (unsigned long long)dispatched,
-                  (unsigned long long)fp_engine_stat(e, "rx_packets"));
+                  (unsigned long long)received);
     e2e_client_destroy(c);
-    fp_engine_destroy(e);
+    e2e_server_destroy(e);
 }
 END_TEST
 
@@ -513,11 +476,11 @@ static int idle_closed_while_busy_kept(e2e_client *c, void *ctx)
 START_TEST(idle_session_is_closed_after_timeout)
 {
     enum { IDLE_MS = 500 };
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
     cfg.idle_timeout_ms = IDLE_MS;
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     e2e_client *c = client_new();
     e2e_session_opts o = {.seed = 0xf0000, .frames = 1, .max_payload = 512, .depth = 1,
@@ -536,9 +499,9 @@ START_TEST(idle_session_is_closed_after_timeout)
     ck_assert_msg(!closed_state(w.busy->state),
                   "the busy session (a frame every 50 ms) was closed too after %llu replies: %s",
                   (unsigned long long)w.busy->rx_frames, e2e_state_name(w.busy->state));
-    ck_assert_uint_ge(fp_engine_stat(e, "idle_timeouts"), 1);
+    ck_assert_uint_ge(server_stat(e, "idle_timeouts"), 1);
     e2e_client_destroy(c);
-    engine_down(e);
+    server_down(e);
 }
 END_TEST
 
@@ -550,11 +513,11 @@ static int session_closed(e2e_client *c, void *ctx)
 
 START_TEST(idle_session_that_never_sent_is_closed)
 {
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
     cfg.idle_timeout_ms = 300;
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     e2e_client *c = client_new();
     e2e_session_opts o = {.seed = 0xf2000, .frames = 0, .finish = E2E_FINISH_KEEP_OPEN};
@@ -563,9 +526,9 @@ START_TEST(idle_session_that_never_sent_is_closed)
                   "a session that never sent was not closed within 30 s (idle timeout 300 ms)");
     ck_assert_msg(silent->state == E2E_EOF || silent->state == E2E_RESET, "silent session: %s",
                   silent->error);
-    ck_assert_uint_ge(fp_engine_stat(e, "idle_timeouts"), 1);
+    ck_assert_uint_ge(server_stat(e, "idle_timeouts"), 1);
     e2e_client_destroy(c);
-    engine_down(e);
+    server_down(e);
 }
 END_TEST
 
@@ -580,11 +543,11 @@ static int extra_sessions_closed(e2e_client *c, void *ctx)
 START_TEST(max_sessions_refuses_excess)
 {
     enum { MAX = 10, EXTRA = 5, FRAMES = 20 };
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
     cfg.max_sessions = MAX;
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     e2e_client *c = client_new();
     for (size_t i = 0; i < MAX; i++) {
@@ -615,7 +578,7 @@ START_TEST(max_sessions_refuses_excess)
     run_until_settled(c, SECONDS(60), "the first 10 sessions after the refusals");
     assert_sessions_done(c, 0, MAX, 2 * FRAMES);
     e2e_client_destroy(c);
-    engine_down(e);
+    server_down(e);
 }
 END_TEST
 
@@ -639,10 +602,10 @@ static void expect_echo(int fd, uint16_t id, const uint8_t *payload, size_t len,
 
 START_TEST(compressed_frame_is_inflated_before_dispatch)
 {
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "127.0.0.1:0", &ep);
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
 
     static uint8_t plain[FP_PAYLOAD_MAX_SIZE + 1];
     static uint8_t packed[FP_PAYLOAD_MAX_SIZE];
@@ -674,8 +637,8 @@ START_TEST(compressed_frame_is_inflated_before_dispatch)
     raw_send_frame(fd, 0x0042, text, sizeof(text));
     expect_echo(fd, 0x0042, (const uint8_t *)text, sizeof(text), "plain frame after the bomb");
     close(fd);
-    ck_assert_uint_eq(fp_engine_stat(e, "protocol_errors"), 0);
-    engine_down(e);
+    ck_assert_uint_eq(server_stat(e, "protocol_errors"), 0);
+    server_down(e);
 }
 END_TEST
 
@@ -695,10 +658,11 @@ START_TEST(ipv6_loopback_echo)
         printf("ipv6_loopback_echo: skipped, ::1 cannot be bound here\n");
         return;
     }
-    fp_engine_config cfg;
+    e2e_server_config cfg;
     config_defaults(&cfg);
-    endpoint ep;
-    fp_engine *e = engine_up(&cfg, "[::1]:0", &ep);
+    cfg.listen = "[::1]:0";
+    e2e_endpoint ep;
+    e2e_server *e = server_up(&cfg, &ep);
     ck_assert_int_eq(ep.ss.ss_family, AF_INET6);
 
     e2e_client *c = client_new();
@@ -710,7 +674,7 @@ START_TEST(ipv6_loopback_echo)
     run_until_settled(c, SECONDS(60), "IPv6 sessions");
     assert_sessions_done(c, 0, 4, 50);
     e2e_client_destroy(c);
-    engine_down(e);
+    server_down(e);
 }
 END_TEST
 
@@ -756,7 +720,12 @@ int main(int argc, char **argv)
     }
     transport_name = argv[1];
     const char *dir = getenv("FP_TEST_TRANSPORT_DIR");
-    if (dir) {
+    if (e2e_server_external()) {
+        /* The server finds its own transports; the case fails if it
+         * cannot load this one. */
+        printf("e2e: transport %s in an external server: %s\n", transport_name,
+               e2e_server_mode());
+    } else if (dir) {
         char why[512] = "";
         int usable = e2e_transport_probe(dir, transport_name, why, sizeof(why));
         if (usable == 0) {
@@ -768,6 +737,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    fflush(stdout);
     raise_fd_limit();
 
     SRunner *sr = srunner_create(e2e_suite());

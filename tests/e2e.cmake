@@ -1,6 +1,6 @@
-# End-to-end tests: the echo suite run once per transport, the transport
-# swap of one fastport-server binary, and an out-of-tree plugin built from
-# the installed SDK.
+# End-to-end tests: the echo suite run once per transport (and once against
+# a fastport-server process), the transport swap of one fastport-server
+# binary, and an out-of-tree plugin built from the installed SDK.
 
 add_library(fp_e2e_support STATIC
   support/e2e_payload.c
@@ -20,7 +20,10 @@ set(fp_e2e_env
   "FP_TEST_PLUGIN_DIR=${CMAKE_BINARY_DIR}/${FP_PLUGIN_SUBDIR}"
   "FP_TEST_BIN_DIR=${CMAKE_BINARY_DIR}/bin")
 
-add_executable(check_e2e check_e2e.c)
+# The server under test: an engine in the test process, or a fastport-server
+# process (FP_E2E_SERVER) such as the Windows build under Wine.
+add_executable(check_e2e check_e2e.c support/e2e_server.c support/e2e_server_engine.c
+  support/e2e_server_process.c)
 target_link_libraries(check_e2e PRIVATE fp_e2e_support fastport::fastport ZLIB::ZLIB
   PkgConfig::CHECK Threads::Threads)
 set_target_properties(check_e2e PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
@@ -33,6 +36,16 @@ foreach(transport IN LISTS FP_E2E_TRANSPORTS)
   set_tests_properties(e2e_${transport} PROPERTIES
     TIMEOUT 1800 SKIP_RETURN_CODE 77 ENVIRONMENT "${fp_e2e_env}")
 endforeach()
+
+# The same suite against a fastport-server process instead of an in-process
+# engine: the mode that drives the Windows build under Wine (windows.cmake),
+# kept working on every Linux run.
+if(epoll IN_LIST fp_transport_targets)
+  add_dependencies(check_e2e fastport-server)
+  add_test(NAME e2e_external_epoll COMMAND check_e2e epoll)
+  set_tests_properties(e2e_external_epoll PROPERTIES
+    TIMEOUT 1800 ENVIRONMENT "FP_E2E_SERVER=$<TARGET_FILE:fastport-server>")
+endif()
 
 add_executable(fp-echo-probe support/echo_probe.c support/e2e_payload.c)
 target_include_directories(fp-echo-probe PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/support)
