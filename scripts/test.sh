@@ -5,7 +5,9 @@
 #   3. ThreadSanitizer build in build-tsan/ + the suites that run threads
 #   4. Windows: mingw-w64 cross build in build-mingw/ (its Check and
 #      protobuf-c built from Debian's sources by scripts/mingw-deps.sh),
-#      its suites run under Wine; FP_SKIP_WINDOWS=1 leaves this stage out
+#      its suites run under Wine, then the e2e suite and the transport swap
+#      of build/ drive its fastport-server.exe under Wine (ctest -L wine);
+#      FP_SKIP_WINDOWS=1 leaves this stage out
 # FP_TEST_JOBS=N runs N tests at once (default 1); FP_BUILD_JOBS=N compiles
 # with N jobs (default: the number of cores).
 set -euo pipefail
@@ -29,7 +31,8 @@ test_jobs="${FP_TEST_JOBS:-1}"
 
 for preset in release asan; do
     echo "== ${preset}: configure"
-    cmake --preset "${preset}"
+    # The Wine-hosted suites run in stage 4, once build-mingw is fresh.
+    cmake --preset "${preset}" -DFP_WINDOWS_BUILD_DIR=
     echo "== ${preset}: build"
     cmake --build --preset "${preset}" --parallel "${build_jobs}"
     echo "== ${preset}: test"
@@ -49,9 +52,14 @@ if [[ "${FP_SKIP_WINDOWS:-0}" != 1 ]]; then
     echo "== mingw: dependencies"
     ./scripts/mingw-deps.sh
     echo "== mingw: configure"
-    cmake --preset mingw
+    cmake --preset mingw -DFP_BUILD_TESTS=ON
     echo "== mingw: build"
     cmake --build --preset mingw --parallel "${build_jobs}"
     echo "== mingw: test (under Wine)"
     ctest --preset mingw --parallel "${test_jobs}"
+    echo "== mingw: fastport-server.exe under Wine, driven by the Linux build's e2e suite"
+    cmake --preset release -DFP_WINDOWS_BUILD_DIR="${PWD}/build-mingw"
+    cmake --build --preset release --parallel "${build_jobs}"
+    FP_WINE_TESTS_REQUIRED=1 ctest --preset release -L wine --no-tests=error
+    cmake --preset release -DFP_WINDOWS_BUILD_DIR= >/dev/null
 fi

@@ -18,7 +18,12 @@ server=$build/bin/fastport-server.exe
 launcher=$build/wine-run
 transports=$build/lib/fastport/transports
 
+# FP_WINE_TESTS_REQUIRED=1 (scripts/test.sh): what is missing is a failure.
 skip() {
+    if [ "${FP_WINE_TESTS_REQUIRED:-0}" = 1 ]; then
+        echo "swap_wine: FAIL: $*"
+        exit 1
+    fi
     echo "swap_wine: skipped: $*"
     exit 77
 }
