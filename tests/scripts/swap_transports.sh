@@ -12,66 +12,7 @@ if [ $# -ne 4 ]; then
 fi
 server=$1 echo_probe=$2 transport_probe=$3 transport_dir=$4
 
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$work"/*.out "$work"/*.err; do
-        [ -s "$f" ] && { echo "--- $(basename "$f")" >&2; tail -n 20 "$f" >&2; }
-    done
-    exit 1
-}
-
-# True while process $1 runs (a zombie counts as gone).
-alive() {
-    local state
-    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ "${state%% *}" != Z ]
-}
-
-# Wait up to $2 seconds for "listening on HOST:PORT" in file $1; prints HOST:PORT.
-wait_listening() {
-    local out=$1 limit=$2 i line
-    for ((i = 0; i < limit * 10; i++)); do
-        line=$(grep -m1 '^listening on ' "$out" 2>/dev/null || true)
-        if [ -n "$line" ]; then
-            echo "${line#listening on }"
-            return 0
-        fi
-        alive "$server_pid" || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
-# Send SIGTERM, wait up to $1 seconds; sets stop_status to the exit
-# status, or "timeout" (after a SIGKILL).
-stop_server() {
-    local limit=$1 i
-    kill -TERM "$server_pid"
-    for ((i = 0; i < limit * 10; i++)); do
-        alive "$server_pid" || break
-        sleep 0.1
-    done
-    if alive "$server_pid"; then
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        stop_status=timeout
-    else
-        stop_status=0
-        wait "$server_pid" || stop_status=$?
-    fi
-    server_pid=
-}
+source "$(dirname "$0")/server_lib.sh"
 
 shopt -s nullglob
 libraries=("$transport_dir"/*.so)
@@ -99,7 +40,7 @@ for lib in "${libraries[@]}"; do
     "$echo_probe" --connect="$addr" --frames=200 --max-payload=16384 --seed=7 \
         >"$work/$name.probe.out" 2>"$work/$name.probe.err" ||
         fail "$name: echo probe against $addr failed: $(cat "$work/$name.probe.err")"
-    stop_server 20
+    stop_server TERM 20
     [ "$stop_status" = "0" ] || fail "$name: server exited with status $stop_status after SIGTERM (expected 0)"
     echo "ok $name: echoed 200 frames on $addr, exited 0 on SIGTERM"
     tested=$((tested + 1))
