@@ -6,7 +6,6 @@
  * Exit status: 0 success, 1 runtime failure (no connection, a lost or
  * damaged echo), 2 bad options.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,10 +66,6 @@ static int run(const client_options *opts)
 
 int main(int argc, char **argv)
 {
-#ifdef SIGPIPE /* POSIX only: Windows has no such signal */
-    /* A server closing mid-send must be an error return, not a kill. */
-    signal(SIGPIPE, SIG_IGN);
-#endif
     client_options opts;
     char err[512];
     if (client_options_parse(&opts, argc, argv, err, sizeof err) != 0) {

@@ -41,7 +41,8 @@ void server_os_prepare(void (*warn)(const char *what))
      * inherited SIG_IGN cannot make a stop request vanish. */
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    /* A peer closing mid-send must be an error return, not a kill. */
+    /* Transports never raise SIGPIPE (transport.h); a plugin writing to a
+     * descriptor of its own gets an error return too, not a kill. */
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit(warn);
 }

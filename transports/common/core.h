@@ -36,12 +36,6 @@
 #include "fastport/transport.h"
 #include "list.h"
 
-#if defined(__GNUC__)
-#define FPT_PRINTF(fmt, args) FP_PRINTF_LIKE(fmt, args)
-#else
-#define FPT_PRINTF(fmt, args)
-#endif
-
 /* Any reservation (a frame is at most 65535 bytes) fits one chunk. */
 #define FPT_RESERVE_MAX 65536u
 
@@ -258,7 +252,7 @@ int64_t fpt_now_ms(void);
 /* ---- log.c ---- */
 
 /* Formats one line to the host's log sink (nothing when it has none). */
-void fpt_log(const fp_transport_host *host, fp_log_level level, const char *fmt, ...) FPT_PRINTF(3, 4);
+void fpt_log(const fp_transport_host *host, fp_log_level level, const char *fmt, ...) FP_PRINTF_LIKE(3, 4);
 
 /* ---- worker.c ---- */
 

@@ -207,7 +207,10 @@ typedef struct fp_transport_vtbl {
      * calls as the backend allows (one io_uring_enter, one RIO commit, one
      * writev per dirty connection). Called once per loop iteration, and the
      * engine calls poll() right after it: a backend whose wait can carry
-     * submissions (io_uring) may leave them to that poll's kernel call. */
+     * submissions (io_uring) may leave them to that poll's kernel call.
+     * A send to a peer that has gone must fail, never raise SIGPIPE
+     * (MSG_NOSIGNAL): a program need not ignore the signal, and the
+     * contract suite runs with its default action. */
     void (*flush)(fp_tworker *w);
 
     /* Wait up to `timeout_ms` (-1: no limit, 0: do not block) for I/O and
