@@ -48,7 +48,7 @@ static fp_timer_id api_timer_start(fp_session *s, uint32_t delay_ms, fp_timer_fn
     t->fn = fn;
     t->arg = arg;
     t->session = s;
-    t->id = fp_timer_add(s->worker->timers, fp_now_ns() + (uint64_t)delay_ms * 1000000ull,
+    t->id = fp_timer_add(s->worker->timers, fp_mono_ns() + (uint64_t)delay_ms * 1000000ull,
                          plugin_timer_fired, s, t);
     if (!t->id) {
         free(t);
@@ -272,7 +272,7 @@ const fp_engine_api fp_engine_api_table = {
     .timer_start = api_timer_start,
     .timer_cancel = api_timer_cancel,
     .log = api_log,
-    .now_ns = fp_now_ns,
+    .now_ns = fp_mono_ns,
     .engine_stat = api_engine_stat,
     .transport_name = api_transport_name,
     .worker_count = api_worker_count,

@@ -192,7 +192,6 @@ void fp_session_idle_arm(fp_session *s);
 void fp_worker_main(void *arg);
 fp_status fp_worker_post(fp_worker *w, fp_mail *mail);
 fp_worker *fp_worker_current(void);
-uint64_t fp_now_ns(void);
 void fp_worker_publish_sessions(fp_worker *w);
 void fp_worker_refresh_transport_stats(fp_worker *w);
 

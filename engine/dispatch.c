@@ -82,7 +82,7 @@ static void idle_fired(void *a, void *b)
         return;
     uint64_t timeout_ns = (uint64_t)e->cfg.idle_timeout_ms * NS_PER_MS;
     uint64_t last = s->last_recv_ns ? s->last_recv_ns : s->opened_ns;
-    uint64_t now = fp_now_ns();
+    uint64_t now = fp_mono_ns();
     if (now - last < timeout_ns) {
         /* activity since arming: sleep for the remainder instead of
          * re-arming on every packet */
@@ -139,7 +139,7 @@ void fp_session_close(fp_session *s, int abort)
     if (!abort) {
         /* a graceful close waits for the peer's FIN; never forever */
         s->idle_timer = fp_timer_add(s->worker->timers,
-                                     fp_now_ns() + (uint64_t)e->cfg.drain_timeout_ms * NS_PER_MS,
+                                     fp_mono_ns() + (uint64_t)e->cfg.drain_timeout_ms * NS_PER_MS,
                                      close_deadline_fired, s, NULL);
     }
     vt_of(s)->close_conn(s->conn, abort ? FP_CLOSE_ABORT : FP_CLOSE_GRACEFUL);
@@ -154,7 +154,7 @@ static fp_session *session_open_common(fp_worker *w, fp_tconn *conn, fp_session_
         return NULL;
     s->conn = conn;
     s->state = (uint8_t)state;
-    s->opened_ns = fp_now_ns();
+    s->opened_ns = fp_mono_ns();
     return s;
 }
 
@@ -290,7 +290,7 @@ static void on_recv(void *conn_user, const uint8_t *data, size_t len)
         return;
     fp_worker *w = s->worker;
     s->rx_bytes += len;
-    s->last_recv_ns = fp_now_ns();
+    s->last_recv_ns = fp_mono_ns();
     fp_count_add(&w->counters, FP_C_rx_bytes, len);
     w->rx_data = data;
     w->rx_end = data + len;

@@ -99,10 +99,8 @@ void fp_thread_join(fp_thread t)
 
 uint64_t fp_mono_ns(void)
 {
-    static LARGE_INTEGER frequency; /* fixed at boot; racing writers agree */
-    if (frequency.QuadPart == 0)
-        QueryPerformanceFrequency(&frequency);
-    LARGE_INTEGER now;
+    LARGE_INTEGER frequency, now; /* the frequency is a cheap read of a boot-time constant */
+    QueryPerformanceFrequency(&frequency);
     QueryPerformanceCounter(&now);
     uint64_t f = (uint64_t)frequency.QuadPart, c = (uint64_t)now.QuadPart;
     return c / f * 1000000000u + c % f * 1000000000u / f;

@@ -19,7 +19,6 @@ static _Thread_local fp_worker *current_worker;
 
 fp_worker *fp_worker_current(void) { return current_worker; }
 
-uint64_t fp_now_ns(void) { return fp_mono_ns(); }
 
 fp_status fp_worker_post(fp_worker *w, fp_mail *mail)
 {
@@ -134,7 +133,7 @@ static void drain_deadline_fired(void *a, void *b)
             fp_session_close(s, 1);
         }
     }
-    w->close_grace_timer = fp_timer_add(w->timers, fp_now_ns() + (uint64_t)CLOSE_GRACE_MS * NS_PER_MS,
+    w->close_grace_timer = fp_timer_add(w->timers, fp_mono_ns() + (uint64_t)CLOSE_GRACE_MS * NS_PER_MS,
                                         close_grace_expired, w, NULL);
 }
 
@@ -156,7 +155,7 @@ static void start_drain(fp_worker *w)
     }
     /* a little before the sessions' own close deadlines, so the worker
      * reports these as drain aborts */
-    w->drain_timer = fp_timer_add(w->timers, fp_now_ns() + (uint64_t)e->cfg.drain_timeout_ms * NS_PER_MS,
+    w->drain_timer = fp_timer_add(w->timers, fp_mono_ns() + (uint64_t)e->cfg.drain_timeout_ms * NS_PER_MS,
                                   drain_deadline_fired, w, NULL);
 }
 
@@ -273,7 +272,7 @@ void fp_worker_main(void *arg)
     }
 
     while (!w->exit_loop) {
-        uint64_t now = fp_now_ns();
+        uint64_t now = fp_mono_ns();
         int timeout = fp_timer_next_timeout(w->timers, now, -1);
         if (fp_mailbox_nonempty(w->mailbox))
             timeout = 0;
@@ -281,7 +280,7 @@ void fp_worker_main(void *arg)
         if (n < 0 && n != FP_EAGAIN)
             fp_log(FP_LOG_ERROR, "worker %u: poll failed: %s", w->index, fp_strerror((fp_status)n));
         drain_mailbox(w);
-        fp_timer_run(w->timers, fp_now_ns());
+        fp_timer_run(w->timers, fp_mono_ns());
         vt->flush(w->tw);
         fp_count_add(&w->counters, FP_C_loop_iterations, 1);
         if (w->draining && w->live_sessions == 0)
