@@ -58,7 +58,7 @@ static const option_def option_defs[] = {
      "deflate payloads of at least BYTES, 0..65531 (default 0: only when a plugin asks)"},
     {OPT_SEND_QUEUE_LIMIT, "send-queue-limit", "BYTES", 0,
      "per-session cap on queued send bytes, at least --max-packet (default 1048576)"},
-    {OPT_DRAIN_TIMEOUT, "drain-timeout", "SEC", 0, "on SIGINT/SIGTERM, abort sessions still open after SEC seconds (default 5)"},
+    {OPT_DRAIN_TIMEOUT, "drain-timeout", "SEC", 0, "on a stop request, abort sessions still open after SEC seconds (default 5)"},
     {OPT_STATS_INTERVAL, "stats-interval", "SEC", 0, "print counters to stderr every SEC seconds (default 0: never)"},
     {OPT_LOG_LEVEL, "log-level", "LEVEL", 0, "error, warn, info, debug or trace (default info)"},
     {OPT_HELP, "help", NULL, 0, "print this help and exit"},
@@ -388,8 +388,9 @@ static void print_available(FILE *out, const char *what, const char *dir,
 void server_options_print_help(FILE *out, const char *transport_dir, const char *plugin_dir)
 {
     fputs("Usage: fastport-server --plugin=NAME[,NAME] [OPTION]...\n"
-          "Serves FastPort's wire protocol with the given protocol plugins until SIGINT or\n"
-          "SIGTERM, then shuts down gracefully. Every option is --NAME=VALUE.\n\n",
+          "Serves FastPort's wire protocol with the given protocol plugins until asked to\n"
+          "stop (Ctrl-C, SIGINT or SIGTERM; on Windows also a console close), then shuts\n"
+          "down gracefully. Every option is --NAME=VALUE.\n\n",
           out);
     for (size_t i = 0; i < sizeof option_defs / sizeof option_defs[0]; i++) {
         const option_def *d = &option_defs[i];
