@@ -1,6 +1,6 @@
 /*
  * check_uring_pool.c - the io_uring transport's own behaviour: its send
- * pool (compiled in from transports/uring/uring_pool.c and driven against
+ * pool (uring_pool.c and the core's slice_pool.c compiled in, driven against
  * a real ring), and uring.so under starvation, a tiny completion queue and
  * a tiny provided-buffer ring (loaded through the transport harness).
  */
@@ -30,12 +30,12 @@ static void ring_down(void) { io_uring_queue_exit(&ring); }
 static void assert_region_registered(ur_pool *p, uint32_t ri)
 {
     ur_region *r = &p->regions[ri];
-    ck_assert_int_eq(r->buf_index, (int)ri);
+    ck_assert_int_eq((int)r->reg, (int)ri);
     int fds[2];
     ck_assert_int_eq(pipe(fds), 0);
     ck_assert_int_eq(write(fds[1], "registered", 10), 10);
     struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_read_fixed(sqe, fds[0], r->base + 100, 10, 0, r->buf_index);
+    io_uring_prep_read_fixed(sqe, fds[0], r->base + 100, 10, 0, (int)r->reg);
     ck_assert_int_eq(io_uring_submit(&ring), 1);
     struct io_uring_cqe *cqe;
     ck_assert_int_eq(io_uring_wait_cqe(&ring, &cqe), 0);
@@ -50,22 +50,22 @@ START_TEST(test_pool_exhausts_at_its_cap_and_says_eagain)
 {
     ring_up();
     ur_pool p;
-    ur_pool_init(&p, 4 * KIB, 64 * KIB, 128 * KIB);
-    ur_pool_attach(&p, &ring);
+    ur_pool_init(&p, &ring, 4 * KIB, 64 * KIB, 128 * KIB);
+    ur_pool_attach(&p);
     ur_chunk *a, *b, *c;
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 65535, &a), FP_OK);
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 65536, &b), FP_OK);
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 1, &c), FP_EAGAIN);
+    ck_assert_int_eq(fpt_slice_take(&p, 65535, &a), FP_OK);
+    ck_assert_int_eq(fpt_slice_take(&p, 65536, &b), FP_OK);
+    ck_assert_int_eq(fpt_slice_take(&p, 1, &c), FP_EAGAIN);
     ck_assert_uint_eq(p.n_regions, 2);
     ck_assert_uint_eq(p.allocated, 128 * KIB);
     ck_assert_uint_eq(p.high_water, 128 * KIB);
     ck_assert_uint_eq(p.exhaustions, 1);
     ck_assert_ptr_ne(a->data, b->data);
-    ur_pool_release(&p, a);
-    ur_pool_release(&p, b);
+    fpt_slice_release(&p, a);
+    fpt_slice_release(&p, b);
     ck_assert_uint_eq(p.allocated, 0);
     ck_assert_uint_eq(p.high_water, 128 * KIB);
-    ur_pool_free(&p);
+    fpt_slice_pool_free(&p);
     ring_down();
 }
 END_TEST
@@ -74,32 +74,32 @@ START_TEST(test_pool_released_slices_are_reused)
 {
     ring_up();
     ur_pool p;
-    ur_pool_init(&p, 4 * KIB, 64 * KIB, 64 * KIB);
-    ur_pool_attach(&p, &ring);
+    ur_pool_init(&p, &ring, 4 * KIB, 64 * KIB, 64 * KIB);
+    ur_pool_attach(&p);
     ur_chunk *small[16];
-    for (int i = 0; i < 16; i++) ck_assert_int_eq(ur_pool_take(&p, &ring, 100, &small[i]), FP_OK);
+    for (int i = 0; i < 16; i++) ck_assert_int_eq(fpt_slice_take(&p, 100, &small[i]), FP_OK);
     ur_chunk *extra;
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 1, &extra), FP_EAGAIN);
+    ck_assert_int_eq(fpt_slice_take(&p, 1, &extra), FP_EAGAIN);
     /* every slice is its own run: 16 distinct slices of one region */
     for (int i = 0; i < 16; i++) {
         ck_assert_uint_eq(small[i]->cap, 4 * KIB);
         for (int j = 0; j < i; j++) ck_assert_ptr_ne(small[i]->data, small[j]->data);
     }
     uint8_t *freed = small[5]->data;
-    ur_pool_release(&p, small[5]);
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 4096, &extra), FP_OK);
+    fpt_slice_release(&p, small[5]);
+    ck_assert_int_eq(fpt_slice_take(&p, 4096, &extra), FP_OK);
     ck_assert_ptr_eq(extra->data, freed);
     ck_assert_uint_eq(p.n_regions, 1);
     /* a run needs contiguous slices: two freed neighbours make an 8K run */
     ur_chunk *run;
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 5000, &run), FP_EAGAIN);
-    ur_pool_release(&p, small[9]);
-    ur_pool_release(&p, small[11]);
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 5000, &run), FP_EAGAIN);
-    ur_pool_release(&p, small[10]);
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 5000, &run), FP_OK);
+    ck_assert_int_eq(fpt_slice_take(&p, 5000, &run), FP_EAGAIN);
+    fpt_slice_release(&p, small[9]);
+    fpt_slice_release(&p, small[11]);
+    ck_assert_int_eq(fpt_slice_take(&p, 5000, &run), FP_EAGAIN);
+    fpt_slice_release(&p, small[10]);
+    ck_assert_int_eq(fpt_slice_take(&p, 5000, &run), FP_OK);
     ck_assert_uint_eq(run->cap, 8 * KIB);
-    ur_pool_free(&p);
+    fpt_slice_pool_free(&p);
     ring_down();
 }
 END_TEST
@@ -113,8 +113,8 @@ START_TEST(test_pool_run_search_matches_a_model)
     enum { SLOTS = 200 };
     ring_up();
     ur_pool p;
-    ur_pool_init(&p, 512, SLOTS * 512, SLOTS * 512);
-    ur_pool_attach(&p, &ring);
+    ur_pool_init(&p, &ring, 512, SLOTS * 512, SLOTS * 512);
+    ur_pool_attach(&p);
     bool used[SLOTS] = {0};
     ur_chunk *live[SLOTS] = {0};
     unsigned n_live = 0;
@@ -130,7 +130,7 @@ START_TEST(test_pool_run_search_matches_a_model)
                 if (run == want) expect = i + 1 - want;
             }
             ur_chunk *ch = NULL;
-            fp_status st = ur_pool_take(&p, &ring, (size_t)want * 512, &ch);
+            fp_status st = fpt_slice_take(&p, (size_t)want * 512, &ch);
             if (expect == UINT32_MAX) {
                 ck_assert_int_eq(st, FP_EAGAIN);
                 continue;
@@ -147,13 +147,13 @@ START_TEST(test_pool_run_search_matches_a_model)
             unsigned k = (seed >> 4) % n_live;
             ur_chunk *ch = live[k];
             for (uint32_t i = ch->first_slot; i < ch->first_slot + ch->n_slots; i++) used[i] = false;
-            ur_pool_release(&p, ch);
+            fpt_slice_release(&p, ch);
             live[k] = live[--n_live];
         }
     }
-    while (n_live) ur_pool_release(&p, live[--n_live]);
+    while (n_live) fpt_slice_release(&p, live[--n_live]);
     ck_assert_uint_eq(p.allocated, 0);
-    ur_pool_free(&p);
+    fpt_slice_pool_free(&p);
     ring_down();
 }
 END_TEST
@@ -162,26 +162,26 @@ START_TEST(test_pool_growth_registers_a_new_region_with_a_new_id)
 {
     ring_up();
     ur_pool p;
-    ur_pool_init(&p, 4 * KIB, 64 * KIB, 256 * KIB);
-    ur_pool_attach(&p, &ring);
-    ck_assert(p.registered_table);
+    ur_pool_init(&p, &ring, 4 * KIB, 64 * KIB, 256 * KIB);
+    ur_pool_attach(&p);
+    ck_assert(p.registering);
     ck_assert_uint_eq(p.n_regions, 0); /* nothing mapped before the first use */
     ur_chunk *c[4];
     for (int i = 0; i < 4; i++) {
-        ck_assert_int_eq(ur_pool_take(&p, &ring, 65536, &c[i]), FP_OK);
+        ck_assert_int_eq(fpt_slice_take(&p, 65536, &c[i]), FP_OK);
         ck_assert_uint_eq(p.n_regions, (unsigned)i + 1);
         ck_assert_uint_eq(c[i]->region, (unsigned)i);
         assert_region_registered(&p, (uint32_t)i);
     }
     ck_assert_uint_eq(p.registrations, 4);
     ur_chunk *more;
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 1, &more), FP_EAGAIN);
+    ck_assert_int_eq(fpt_slice_take(&p, 1, &more), FP_EAGAIN);
     /* freed memory is reused before anything grows */
-    ur_pool_release(&p, c[2]);
-    ck_assert_int_eq(ur_pool_take(&p, &ring, 1, &more), FP_OK);
+    fpt_slice_release(&p, c[2]);
+    ck_assert_int_eq(fpt_slice_take(&p, 1, &more), FP_OK);
     ck_assert_uint_eq(more->region, 2);
     ck_assert_uint_eq(p.n_regions, 4);
-    ur_pool_free(&p);
+    fpt_slice_pool_free(&p);
     ring_down();
 }
 END_TEST

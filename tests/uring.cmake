@@ -7,6 +7,7 @@ if(TARGET uring)
     SOURCES check_uring_pool.c
       support/transport_harness.c
       ${PROJECT_SOURCE_DIR}/transports/uring/uring_pool.c
+      ${PROJECT_SOURCE_DIR}/transports/common/slice_pool.c
     LIBS PkgConfig::FP_URING_TEST ${CMAKE_DL_LIBS} Threads::Threads
     TIMEOUT 300)
   target_include_directories(check_uring_pool PRIVATE

@@ -23,6 +23,7 @@
 #include <sys/uio.h>
 
 #include "core.h"
+#include "slice_pool.h"
 #include "fastport/transport.h"
 #include "posix_socket.h"
 #include "uring_compat.h"
@@ -80,29 +81,10 @@ static inline uint32_t ur_ud_gen(uint64_t ud) { return (uint32_t)ud; }
  * or bytes lent from receive buffer `first_slot` (FPT_CHUNK_LENT). */
 typedef fpt_chunk ur_chunk;
 
-typedef struct ur_region {
-    uint8_t *base;
-    size_t bytes;
-    uint32_t n_slots;
-    uint32_t free_slots;
-    uint64_t *free_bits; /* bit set: slot free */
-    ur_chunk *chunks;    /* descriptor of the run starting at slot i */
-    int buf_index;       /* fixed-buffer table index, -1 when unregistered */
-} ur_region;
-
-typedef struct ur_pool {
-    size_t slot_size;
-    size_t region_bytes;
-    size_t max_bytes;
-    uint32_t max_regions;
-    ur_region *regions;
-    uint32_t n_regions;
-    uint32_t hint; /* region tried first */
-    bool registered_table; /* a sparse fixed-buffer table exists */
-    bool exhausted;        /* warned; cleared when slices come back */
-    uint64_t allocated, high_water; /* bytes in chunks owned by connections */
-    uint64_t exhaustions, registrations, register_failures;
-} ur_pool;
+/* The core's slice pool; a region's registration id is its index in the
+ * ring's fixed-buffer table. */
+typedef fpt_slice_pool ur_pool;
+typedef fpt_slice_region ur_region;
 
 /* ---- provided receive buffers ---- */
 
@@ -265,15 +247,13 @@ void ur_bufring_grow(ur_bufring *br);
 bool ur_bufring_lend(ur_bufring *br, uint16_t bid);
 void ur_bufring_unlend(ur_bufring *br, uint16_t bid);
 
-/* ---- uring_pool.c ---- */
-void ur_pool_init(ur_pool *p, size_t slot_size, size_t region_bytes, size_t max_bytes);
-/* Creates the sparse fixed-buffer table regions are registered into. */
-void ur_pool_attach(ur_pool *p, struct io_uring *ring);
-void ur_pool_free(ur_pool *p);
-/* A chunk of at least `bytes` (<= region size); FP_EAGAIN when exhausted. */
-fp_status ur_pool_take(ur_pool *p, struct io_uring *ring, size_t bytes, ur_chunk **out);
-void ur_pool_release(ur_pool *p, ur_chunk *ch);
-uint64_t ur_pool_capacity(const ur_pool *p);
+/* ---- uring_pool.c: the send pool's memory and registration ---- */
+/* An empty pool of mmap'd regions for `ring`. */
+void ur_pool_init(ur_pool *p, struct io_uring *ring, size_t slot_size, size_t region_bytes,
+                  size_t max_bytes);
+/* Creates the sparse fixed-buffer table regions are registered into;
+ * without it the pool still works, unregistered. */
+void ur_pool_attach(ur_pool *p);
 
 /* ---- uring_listen.c ---- */
 fp_status ur_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,

@@ -18,8 +18,8 @@ fp_status ur_chunk_take(fpt_worker *cw, size_t need, size_t want, fpt_chunk **ou
 {
     fp_tworker *w = ur_worker(cw);
     uint64_t failures = w->pool.register_failures;
-    fp_status st = ur_pool_take(&w->pool, &w->ring, want, out);
-    if (st == FP_EAGAIN && want > need) st = ur_pool_take(&w->pool, &w->ring, need, out);
+    fp_status st = fpt_slice_take(&w->pool, want, out);
+    if (st == FP_EAGAIN && want > need) st = fpt_slice_take(&w->pool, need, out);
     if (failures == 0 && w->pool.register_failures)
         fpt_log(w->t->host, FP_LOG_WARN,
                 "uring: worker %u: registering a send region failed (RLIMIT_MEMLOCK?); "
@@ -36,7 +36,7 @@ fp_status ur_chunk_take(fpt_worker *cw, size_t need, size_t want, fpt_chunk **ou
     return st;
 }
 
-void ur_chunk_give_back(fpt_worker *w, fpt_chunk *ch) { ur_pool_release(&ur_worker(w)->pool, ch); }
+void ur_chunk_give_back(fpt_worker *w, fpt_chunk *ch) { fpt_slice_release(&ur_worker(w)->pool, ch); }
 
 bool ur_chunk_room(const fpt_worker *w) { return !((const fp_tworker *)(const void *)w)->pool.exhausted; }
 

@@ -60,7 +60,7 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     w->wakefd = -1;
     w->recv_oneshot = !t->set.recv_multishot;
     const ur_settings *s = &t->set;
-    ur_pool_init(&w->pool, (size_t)s->slot_size, (size_t)s->pool_size, (size_t)s->pool_max);
+    ur_pool_init(&w->pool, &w->ring, (size_t)s->slot_size, (size_t)s->pool_size, (size_t)s->pool_max);
 
     unsigned sq = (unsigned)s->sq_entries;
     unsigned cq = s->cq_entries ? (unsigned)s->cq_entries : 4 * sq;
@@ -85,7 +85,7 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
         free(w);
         return r == -ENOMEM ? FP_ENOMEM : FP_ENOTSUP;
     }
-    ur_pool_attach(&w->pool, &w->ring);
+    ur_pool_attach(&w->pool);
     w->wakefd = eventfd(0, EFD_CLOEXEC);
     if (w->wakefd < 0) {
         int e = errno;
@@ -136,7 +136,7 @@ void ur_worker_close(fp_tworker *w)
     fpt_worker_teardown(&w->core);
     ur_txmsgs_free(w);
     ur_bufring_free(&w->br, NULL);
-    ur_pool_free(&w->pool);
+    fpt_slice_pool_free(&w->pool);
     close(w->wakefd);
     free(w);
 }
@@ -295,7 +295,7 @@ void ur_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)
     s->recv_buf_target = w->br.target;
     s->recv_buf_target_max = w->br.target_max;
     s->pool_allocated = p->allocated;
-    s->pool_free = ur_pool_capacity(p) - p->allocated;
+    s->pool_free = fpt_slice_pool_capacity(p) - p->allocated;
     s->pool_high_water = p->high_water;
     s->pool_regions = p->n_regions;
     s->pool_registered = p->registrations;
