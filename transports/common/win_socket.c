@@ -136,11 +136,13 @@ fp_status fpt_wsa_status_logged(const fp_transport_host *host, const char *who, 
 
 /* ---- sockets ---- */
 
-SOCKET fpt_win_socket(int family)
+SOCKET fpt_win_socket_flags(int family, DWORD extra_flags)
 {
     return WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
-                      WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+                      WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT | extra_flags);
 }
+
+SOCKET fpt_win_socket(int family) { return fpt_win_socket_flags(family, 0); }
 
 int fpt_win_set_nonblocking(SOCKET s)
 {

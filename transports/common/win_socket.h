@@ -71,6 +71,8 @@ fp_status fpt_wsa_status_logged(const fp_transport_host *host, const char *who, 
 /* An overlapped TCP socket of `family`, not inherited by child
  * processes; INVALID_SOCKET with WSAGetLastError() set on failure. */
 SOCKET fpt_win_socket(int family);
+/* The same with more WSASocket flags (WSA_FLAG_REGISTERED_IO). */
+SOCKET fpt_win_socket_flags(int family, DWORD extra_flags);
 
 /* Non-blocking mode: reads after a zero-byte receive return
  * WSAEWOULDBLOCK instead of waiting. Overlapped operations still pend.

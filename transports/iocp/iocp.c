@@ -78,6 +78,16 @@ static void ic_close(fp_transport *t)
     free(t);
 }
 
+fp_status ic_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
+                    fp_tlistener **out, char *err, size_t err_len)
+{
+    return fpt_port_listen("iocp", &t->set.sock, addr, opts, out, err, err_len);
+}
+
+fp_status ic_accept_start(fp_tworker *w, fp_tlistener *l) { return fpt_port_accept_start(&w->port, l); }
+
+void ic_accept_stop(fp_tworker *w, fp_tlistener *l) { fpt_port_accept_stop(&w->port, l); }
+
 static const fp_transport_vtbl ic_vtbl = {
     .abi_major = FP_TRANSPORT_ABI_MAJOR,
     .abi_minor = FP_TRANSPORT_ABI_MINOR,
@@ -92,10 +102,10 @@ static const fp_transport_vtbl ic_vtbl = {
     .worker_open = ic_worker_open,
     .worker_close = ic_worker_close,
     .listen = ic_listen,
-    .listener_addr = ic_listener_addr,
+    .listener_addr = fpt_port_listener_addr,
     .accept_start = ic_accept_start,
     .accept_stop = ic_accept_stop,
-    .listener_close = ic_listener_close,
+    .listener_close = fpt_port_listener_close,
     .connect = ic_connect,
     .adopt = ic_adopt,
     .poll = ic_poll,

@@ -30,13 +30,14 @@ static fp_tconn *conn_new(fp_tworker *w, SOCKET s, fpt_state state)
 static int conn_socket_prepare(fp_tworker *w, SOCKET s)
 {
     int err = fpt_win_set_nonblocking(s);
-    if (!err) err = ic_associate(w, s);
+    if (!err) err = fpt_port_associate(&w->port, s);
     if (!err) fpt_win_set_nodelay(s, w->t->set.sock.nodelay != 0);
     return err;
 }
 
-void ic_conn_accepted(fp_tworker *w, SOCKET s, const fp_addr *peer)
+void ic_conn_accepted(fpt_port *p, SOCKET s, const fp_addr *peer)
 {
+    fp_tworker *w = ic_port_worker(p);
     fp_tconn *c = conn_socket_prepare(w, s) ? NULL : conn_new(w, s, FPT_OPEN);
     if (!c) {
         closesocket(s);
@@ -85,14 +86,14 @@ fp_status ic_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
     c->base.peer = *addr;
     *out = c;
     w->core.counters.connects++;
-    ic_op_prepare(&c->tx, IC_OP_CONNECT);
+    fpt_port_op_prepare(&c->tx, IC_OP_CONNECT);
     if (!w->t->ext.connect_ex(s, (struct sockaddr *)&ss, len, NULL, 0, NULL, &c->tx.ov) &&
         (err = WSAGetLastError()) != ERROR_IO_PENDING) {
         /* refused or unreachable at once: reported like a late failure */
         fpt_conn_connect_failed(&c->base, fpt_wsa_connect_status(err));
         return FP_OK;
     }
-    ic_op_posted(w, &c->tx);
+    fpt_port_op_posted(&w->port, &c->tx);
     c->base.ops++;
     return FP_OK;
 }
@@ -100,7 +101,7 @@ fp_status ic_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
 static void connect_complete(fp_tconn *c)
 {
     if (c->base.state != FPT_CONNECTING) return; /* closed meanwhile */
-    int err = ic_op_failed(&c->tx) ? ic_op_error(c->s, &c->tx) : 0;
+    int err = fpt_port_op_failed(&c->tx) ? fpt_port_op_error(c->s, &c->tx) : 0;
     /* the socket learns it is connected: getpeername, shutdown work */
     if (!err && setsockopt(c->s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
         err = WSAGetLastError();
@@ -118,7 +119,7 @@ fp_status ic_adopt(fp_tworker *w, fp_socket_handle handle, void *conn_user, fp_t
     fp_addr peer;
     fp_status st = fpt_win_adopt_prepare(handle, &w->t->set.sock, &s, &peer);
     if (st != FP_OK) return st;
-    int err = ic_associate(w, s);
+    int err = fpt_port_associate(&w->port, s);
     if (err) {
         /* already bound to another port (a handle joins one port, once),
          * or a layered provider's handle that no port takes */
@@ -143,8 +144,15 @@ static fp_tconn *owner_of(ic_op *op)
     return fpt_container_of(op, fp_tconn, tx);
 }
 
-int ic_conn_complete(fp_tworker *w, ic_op *op, DWORD bytes)
+int ic_conn_complete(fpt_port *p, const OVERLAPPED_ENTRY *e)
 {
+    fp_tworker *w = ic_port_worker(p);
+    if (e->lpCompletionKey != FPT_PORT_KEY_IO) {
+        w->core.counters.stale_completions++;
+        return 0;
+    }
+    ic_op *op = fpt_port_op_of(e->lpOverlapped);
+    DWORD bytes = e->dwNumberOfBytesTransferred;
     fp_tconn *c = owner_of(op);
     if (c->base.state == FPT_FREE) { /* cannot happen while `ops` holds the slot */
         w->core.counters.stale_completions++;
@@ -161,8 +169,11 @@ int ic_conn_complete(fp_tworker *w, ic_op *op, DWORD bytes)
     }
 }
 
-void ic_conn_complete_discarded(fp_tworker *w, ic_op *op)
+void ic_conn_complete_discarded(fpt_port *p, const OVERLAPPED_ENTRY *e)
 {
+    if (e->lpCompletionKey != FPT_PORT_KEY_IO) return;
+    fp_tworker *w = ic_port_worker(p);
+    ic_op *op = fpt_port_op_of(e->lpOverlapped);
     fp_tconn *c = owner_of(op);
     if (op->kind == IC_OP_SEND) ic_txbufs_give_back(w, c);
     if (c->base.ops) c->base.ops--;

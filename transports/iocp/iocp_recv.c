@@ -20,7 +20,7 @@ void ic_recv_post(fp_tconn *c)
     fp_tworker *w = ic_worker(c->base.w);
     WSABUF none = {.len = 0, .buf = NULL};
     DWORD flags = 0;
-    ic_op_prepare(&c->rx, IC_OP_RECV);
+    fpt_port_op_prepare(&c->rx, IC_OP_RECV);
     if (WSARecv(c->s, &none, 1, NULL, &flags, &c->rx.ov, NULL) != 0) {
         int err = WSAGetLastError();
         if (err != WSA_IO_PENDING) {
@@ -28,7 +28,7 @@ void ic_recv_post(fp_tconn *c)
             return;
         }
     }
-    ic_op_posted(w, &c->rx);
+    fpt_port_op_posted(&w->port, &c->rx);
     c->base.ops++;
     w->stats.recv_arms++;
 }
@@ -86,7 +86,7 @@ int ic_recv_complete(fp_tconn *c)
 {
     fpt_conn *base = &c->base;
     int handled = 0;
-    int err = ic_op_failed(&c->rx) ? ic_op_error(c->s, &c->rx) : 0;
+    int err = fpt_port_op_failed(&c->rx) ? fpt_port_op_error(c->s, &c->rx) : 0;
     if (err == WSA_OPERATION_ABORTED) {
         /* our cancel (closing); were it anything else, wait again */
         ic_recv_post(c);

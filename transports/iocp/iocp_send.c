@@ -74,7 +74,7 @@ void ic_conn_send(fpt_conn *base)
         tx->bufs[i].len = (ULONG)iov[i].len; /* a chunk holds at most 64 KiB */
     }
     c->txbufs = tx;
-    ic_op_prepare(&c->tx, IC_OP_SEND);
+    fpt_port_op_prepare(&c->tx, IC_OP_SEND);
     if (WSASend(c->s, tx->bufs, (DWORD)n, NULL, 0, &c->tx.ov, NULL) != 0) {
         int err = WSAGetLastError();
         if (err != WSA_IO_PENDING) {
@@ -83,7 +83,7 @@ void ic_conn_send(fpt_conn *base)
             return;
         }
     }
-    ic_op_posted(w, &c->tx);
+    fpt_port_op_posted(&w->port, &c->tx);
     c->tx_bytes = total;
     base->tx_busy = true;
     base->ops++;
@@ -97,7 +97,7 @@ int ic_send_complete(fp_tconn *c, DWORD bytes)
     ic_txbufs_give_back(w, c);
     base->tx_busy = false;
     if (base->state == FPT_OPEN || base->state == FPT_DRAINING) {
-        int err = ic_op_failed(&c->tx) ? ic_op_error(c->s, &c->tx) : 0;
+        int err = fpt_port_op_failed(&c->tx) ? fpt_port_op_error(c->s, &c->tx) : 0;
         if (err) {
             fpt_conn_fail(base, fpt_wsa_status_logged(w->core.host, "iocp", "WSASend", err));
         } else {
