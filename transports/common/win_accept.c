@@ -119,8 +119,8 @@ static void peer_of(fpt_port *p, fpt_accept_slot *slot, fp_addr *peer)
 {
     struct sockaddr *local = NULL, *remote = NULL;
     int local_len = 0, remote_len = 0;
-    p->ext->accept_addrs(slot->addrs, 0, FPT_ACCEPT_ADDR_LEN, FPT_ACCEPT_ADDR_LEN, &local, &local_len, &remote,
-                         &remote_len);
+    p->ext->accept_addrs(slot->addrs, 0, FPT_ACCEPT_ADDR_LEN, FPT_ACCEPT_ADDR_LEN, &local, &local_len,
+                         &remote, &remote_len);
     if (remote)
         fpt_addr_from_sockaddr(remote, peer);
     else

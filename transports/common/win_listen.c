@@ -32,8 +32,8 @@ fp_status fpt_port_listen(const char *who, const fpt_sock_settings *sock, const 
         if (err_len) snprintf(err, err_len, "%s: out of memory for a listener", who);
         return FP_ENOMEM;
     }
-    fp_status st = fpt_win_listen(who, addr, opts, (int)sock->backlog, sock, &l->s, &l->addr, &l->backlog,
-                                  err, err_len);
+    fp_status st =
+        fpt_win_listen(who, addr, opts, (int)sock->backlog, sock, &l->s, &l->addr, &l->backlog, err, err_len);
     if (st != FP_OK) {
         free(l);
         return st;

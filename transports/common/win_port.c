@@ -16,8 +16,8 @@ int fpt_port_op_error(SOCKET s, fpt_port_op *op)
     return WSAGetLastError();
 }
 
-fp_status fpt_port_open(fpt_port *p, fpt_worker *core, const fpt_port_backend *be,
-                        const fpt_win_ext *ext, unsigned accepts_per_listener, unsigned batch)
+fp_status fpt_port_open(fpt_port *p, fpt_worker *core, const fpt_port_backend *be, const fpt_win_ext *ext,
+                        unsigned accepts_per_listener, unsigned batch)
 {
     memset(p, 0, sizeof(*p));
     p->core = core;
@@ -60,7 +60,8 @@ void fpt_port_wake(fpt_port *p)
      * before returning, so a wake that found it set is answered by that
      * poll's return. Without it a wake storm would fill the port. */
     if (atomic_exchange(&p->wake_queued, true)) return;
-    if (!PostQueuedCompletionStatus(p->port, 0, FPT_PORT_KEY_WAKE, NULL)) atomic_store(&p->wake_queued, false);
+    if (!PostQueuedCompletionStatus(p->port, 0, FPT_PORT_KEY_WAKE, NULL))
+        atomic_store(&p->wake_queued, false);
 }
 
 bool fpt_port_post(fpt_port *p, ULONG_PTR key, OVERLAPPED *ov)
@@ -151,6 +152,12 @@ void fpt_port_stop_accepting(fpt_port *p)
 {
     fpt_port_targets_stop_all(p); /* no hand-off is posted here any more */
     fpt_port_hosts_stop_all(p);
+}
+
+long fpt_port_release_some(fpt_port *p, int wait_ms)
+{
+    int handled = 0;
+    return dequeue(p, (DWORD)wait_ms, true, &handled);
 }
 
 bool fpt_port_drain(fpt_port *p, int wait_ms)

@@ -159,6 +159,9 @@ void fpt_port_stop_accepting(fpt_port *p);
  * releasing what arrives, then empties the port. False when the bound
  * passed first: that memory must then never be freed. */
 bool fpt_port_drain(fpt_port *p, int wait_ms);
+/* One batch, waiting up to `wait_ms`, released (not dispatched): for a
+ * backend's own drain. Returns how many, or -1 when the port failed. */
+long fpt_port_release_some(fpt_port *p, int wait_ms);
 /* After a drain: frees every host. */
 void fpt_port_hosts_free_all(fpt_port *p);
 

@@ -43,14 +43,14 @@ static fp_status ic_probe(char *why, size_t why_len)
     return st;
 }
 
-static fp_status ic_open(const fp_transport_host *host, const fp_kv *opts, size_t n_opts,
-                         fp_transport **out, char *err, size_t err_len)
+static fp_status ic_open(const fp_transport_host *host, const fp_kv *opts, size_t n_opts, fp_transport **out,
+                         char *err, size_t err_len)
 {
     *out = NULL;
     ic_settings set = ic_defaults;
-    fp_status st = fpt_open_settings("iocp", host, ic_option_specs,
-                                     sizeof(ic_option_specs) / sizeof(ic_option_specs[0]), opts,
-                                     n_opts, &set, err, err_len);
+    fp_status st =
+        fpt_open_settings("iocp", host, ic_option_specs, sizeof(ic_option_specs) / sizeof(ic_option_specs[0]),
+                          opts, n_opts, &set, err, err_len);
     if (st != FP_OK) return st;
     fp_transport *t = calloc(1, sizeof(*t));
     if (!t) return FP_ENOMEM;
@@ -78,8 +78,8 @@ static void ic_close(fp_transport *t)
     free(t);
 }
 
-fp_status ic_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts,
-                    fp_tlistener **out, char *err, size_t err_len)
+fp_status ic_listen(fp_transport *t, const fp_addr *addr, const fp_listen_opts *opts, fp_tlistener **out,
+                    char *err, size_t err_len)
 {
     return fpt_port_listen("iocp", &t->set.sock, addr, opts, out, err, err_len);
 }

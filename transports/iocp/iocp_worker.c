@@ -95,7 +95,7 @@ void ic_stats_emit(fp_tworker *w, fp_stat_fn emit, void *ctx)
 {
     fpt_core_counters_emit(&w->core, emit, ctx);
     fpt_port_counters_emit(&w->port, emit, ctx);
-    fpt_counters_emit(ic_counter_desc, sizeof(ic_counter_desc) / sizeof(ic_counter_desc[0]), &w->stats,
-                      emit, ctx);
+    fpt_counters_emit(ic_counter_desc, sizeof(ic_counter_desc) / sizeof(ic_counter_desc[0]), &w->stats, emit,
+                      ctx);
     fpt_chunk_pool_stats_emit(&w->pool, emit, ctx);
 }

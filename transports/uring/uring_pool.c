@@ -36,8 +36,7 @@ static const fpt_slice_ops ur_pool_ops = {
     .register_region = region_register,
 };
 
-void ur_pool_init(ur_pool *p, struct io_uring *ring, size_t slot_size, size_t region_bytes,
-                  size_t max_bytes)
+void ur_pool_init(ur_pool *p, struct io_uring *ring, size_t slot_size, size_t region_bytes, size_t max_bytes)
 {
     fpt_slice_pool_init(p, &ur_pool_ops, ring, slot_size, region_bytes, max_bytes);
 }
