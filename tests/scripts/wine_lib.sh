@@ -25,3 +25,23 @@ wine_build_ready() {
     echo "$name: skipped: $missing"
     exit 77
 }
+
+# wine_rio_provider NAME BUILD: exports FP_RIO_TEST_PROVIDER naming BUILD's
+# test RIO provider (tests/rio_provider: Wine has no Registered I/O), as a
+# Windows path; skips or fails as wine_build_ready does while it is missing
+# (it is built with the tests: -DFP_BUILD_TESTS=ON).
+wine_rio_provider() {
+    local name=$1 build=$2
+    local dll=$build/tests/rio_provider.dll
+    if [ -f "$dll" ]; then
+        export FP_RIO_TEST_PROVIDER="Z:$(cd "$(dirname "$dll")" && pwd)/rio_provider.dll"
+        return 0
+    fi
+    local missing="no $dll (configure $build with -DFP_BUILD_TESTS=ON)"
+    if [ "${FP_WINE_TESTS_REQUIRED:-0}" = 1 ]; then
+        echo "$name: FAIL: $missing"
+        exit 1
+    fi
+    echo "$name: skipped: $missing"
+    exit 77
+}
