@@ -32,6 +32,31 @@ static _Atomic long prov_inflight;
 
 static VOID CALLBACK prov_io_done(PTP_CALLBACK_INSTANCE instance, PVOID context, PTP_WAIT wait, TP_WAIT_RESULT result);
 
+/* The waits' callbacks run on a private pool of at most PROV_IO_THREADS
+ * threads: they all take the provider's one lock, and the process pool
+ * would add a thread for every callback blocked on it (hundreds under
+ * load, which made a thousand sessions crawl under Wine). */
+#define PROV_IO_THREADS 2
+static TP_CALLBACK_ENVIRON prov_env;
+static INIT_ONCE prov_env_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK prov_env_init(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once;
+    (void)param;
+    (void)ctx;
+    InitializeThreadpoolEnvironment(&prov_env);
+    PTP_POOL pool = CreateThreadpool(NULL);
+    if (!pool) return FALSE;
+    SetThreadpoolThreadMaximum(pool, PROV_IO_THREADS);
+    if (!SetThreadpoolThreadMinimum(pool, 1)) {
+        CloseThreadpool(pool);
+        return FALSE;
+    }
+    SetThreadpoolCallbackPool(&prov_env, pool);
+    return TRUE;
+}
+
 prov_req *prov_req_alloc(void)
 {
     prov_req *req = prov_free_reqs;
@@ -44,7 +69,8 @@ prov_req *prov_req_alloc(void)
     req = calloc(1, sizeof(*req));
     if (!req) return NULL;
     req->event = CreateEventW(NULL, TRUE, FALSE, NULL);
-    req->wait = req->event ? CreateThreadpoolWait(prov_io_done, req, NULL) : NULL;
+    PTP_CALLBACK_ENVIRON env = InitOnceExecuteOnce(&prov_env_once, prov_env_init, NULL, NULL) ? &prov_env : NULL;
+    req->wait = req->event ? CreateThreadpoolWait(prov_io_done, req, env) : NULL;
     if (!req->wait) {
         if (req->event) CloseHandle(req->event);
         free(req);

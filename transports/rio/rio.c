@@ -30,6 +30,8 @@ static const fpt_opt_spec rio_option_specs[] = {
     /* at least two of the largest chunks, so a waiting writer always fits
      * once the others drain */
     {"pool_max", FPT_OPT_SIZE, 2 * FPT_RESERVE_MAX, 64 * GIB, offsetof(rio_settings, pool_max)},
+    /* the name every transport takes for the send memory cap */
+    {"send_pool_max", FPT_OPT_SIZE, 2 * FPT_RESERVE_MAX, 64 * GIB, offsetof(rio_settings, send_pool_max)},
     {"rq_sends", FPT_OPT_INT, 1, RIO_SENDS_MAX, offsetof(rio_settings, rq_sends)},
     {"cq_size", FPT_OPT_INT, 64, RIO_MAX_CQ_SIZE, offsetof(rio_settings, cq_size)},
     {"completion_batch", FPT_OPT_INT, 1, 4096, offsetof(rio_settings, completion_batch)},
@@ -59,8 +61,9 @@ static bool is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 #define ULL(v) ((unsigned long long)(v))
 
 /* Relations between options that the per-key ranges cannot express. */
-static fp_status resolve_settings(const rio_settings *s, char *err, size_t err_len)
+static fp_status resolve_settings(rio_settings *s, char *err, size_t err_len)
 {
+    if (s->send_pool_max) s->pool_max = s->send_pool_max;
     if (!is_pow2(s->slot_size))
         return REFUSE("rio: option 'slot_size' has bad value %llu; expected a power of two from 512 to 64K",
                       ULL(s->slot_size));

@@ -43,6 +43,7 @@ typedef struct rio_settings {
     uint64_t pool_size;        /* bytes per registered send region */
     uint64_t slot_size;        /* send slice size */
     uint64_t pool_max;         /* send memory per worker */
+    uint64_t send_pool_max;    /* alias of pool_max (0: unset) */
     uint64_t rq_sends;         /* sends outstanding per connection (request queue depth) */
     uint64_t cq_size;          /* first completion queue size; it grows */
     uint64_t completion_batch; /* results (and port entries) dequeued per call */
