@@ -23,6 +23,7 @@ _Static_assert(offsetof(RIO_EXTENSION_FUNCTION_TABLE, RIOResizeRequestQueue) ==
 static const fpt_opt_spec rio_option_specs[] = {
     FPT_SOCK_OPTION_SPECS(rio_settings, sock),
     {"recv_size", FPT_OPT_SIZE, 512, 64 * KIB, offsetof(rio_settings, recv_size)},
+    {"recv_max", FPT_OPT_SIZE, 512, 1 * MIB, offsetof(rio_settings, recv_max)},
     {"recv_pool_size", FPT_OPT_SIZE, 64 * KIB, 1 * GIB, offsetof(rio_settings, recv_pool_size)},
     {"recv_pool_max", FPT_OPT_SIZE, 64 * KIB, 64 * GIB, offsetof(rio_settings, recv_pool_max)},
     {"pool_size", FPT_OPT_SIZE, FPT_RESERVE_MAX, 1 * GIB, offsetof(rio_settings, pool_size)},
@@ -42,6 +43,7 @@ static const fpt_opt_spec rio_option_specs[] = {
 static const rio_settings rio_defaults = {
     .sock = FPT_SOCK_DEFAULTS,
     .recv_size = 2 * KIB,
+    .recv_max = 64 * KIB,
     .recv_pool_size = 256 * KIB,
     .recv_pool_max = 64 * MIB,
     .pool_size = 256 * KIB,
@@ -70,6 +72,12 @@ static fp_status resolve_settings(rio_settings *s, char *err, size_t err_len)
     if (!is_pow2(s->recv_size))
         return REFUSE("rio: option 'recv_size' has bad value %llu; expected a power of two from 512 to 64K",
                       ULL(s->recv_size));
+    if (!is_pow2(s->recv_max) || s->recv_max < s->recv_size)
+        return REFUSE("rio: option 'recv_max' has bad value %llu; expected a power of two from recv_size (%llu) up",
+                      ULL(s->recv_max), ULL(s->recv_size));
+    if (s->recv_max > s->recv_pool_size)
+        return REFUSE("rio: option 'recv_max' (%llu bytes) is larger than recv_pool_size (%llu bytes)",
+                      ULL(s->recv_max), ULL(s->recv_pool_size));
     if (s->pool_size % s->slot_size)
         return REFUSE("rio: option 'pool_size' (%llu bytes) must be a multiple of slot_size (%llu bytes)",
                       ULL(s->pool_size), ULL(s->slot_size));

@@ -23,6 +23,7 @@ static fp_tconn *conn_new(fp_tworker *w, SOCKET s, fpt_state state)
     rc->s = s;
     rc->rq = RIO_INVALID_RQ;
     rc->rx = NULL;
+    rc->rx_want = (uint32_t)w->t->set.recv_size;
     rc->rx_posted = false;
     rc->cq_reserved = false;
     rc->commit_due = false;
@@ -46,7 +47,7 @@ static int conn_attach(fp_tworker *w, fp_tconn *c)
         w->stats.rq_create_failures++;
         return err ? err : WSAEINVAL;
     }
-    c->rx = rio_slice_take(w);
+    c->rx = rio_slice_take(w, c->rx_want);
     return c->rx ? 0 : WSAENOBUFS;
 }
 

@@ -37,7 +37,8 @@
 
 typedef struct rio_settings {
     fpt_sock_settings sock;    /* backlog, nodelay, sndbuf, rcvbuf */
-    uint64_t recv_size;        /* bytes of the receive slice each connection posts */
+    uint64_t recv_size;        /* bytes of the receive slice an idle connection posts */
+    uint64_t recv_max;         /* ... and a busy one, filling what it posts, grows to */
     uint64_t recv_pool_size;   /* bytes per registered receive region */
     uint64_t recv_pool_max;    /* receive memory per worker */
     uint64_t pool_size;        /* bytes per registered send region */
@@ -95,6 +96,7 @@ struct fp_tconn {
     RIO_RQ rq;           /* RIO_INVALID_RQ until connected */
     fpt_port_op connect; /* ConnectEx */
     fpt_chunk *rx;       /* the receive slice (posted or idle), or NULL */
+    uint32_t rx_want;    /* slice size the next receive asks for */
     bool rx_posted;
     bool cq_reserved;    /* holds rq_sends + 1 entries of the CQ */
     bool commit_due;     /* deferred sends wait for this flush's commit */
@@ -165,8 +167,8 @@ struct fp_tworker {
 
     fpt_slice_pool recv_pool;
     rio_slice_state **slice_state; /* per receive region, per slot */
-    uint32_t slices_lent;          /* receive slices held by lent chunks */
-    uint32_t lend_cap;
+    uint64_t lent_bytes; /* receive slices held by lent chunks */
+    uint64_t lend_cap;
     fpt_slice_pool send_pool;
 
     rio_counters stats;
@@ -209,8 +211,9 @@ void rio_pools_close(fp_tworker *w);
 /* The RIO_BUF naming `len` bytes at `data` of chunk `ch` (a send chunk,
  * or lent receive bytes). */
 void rio_buf_of(fp_tworker *w, const fpt_chunk *ch, const uint8_t *data, uint32_t len, RIO_BUF *out);
-/* A receive slice for a connection, or NULL when the pool is exhausted. */
-fpt_chunk *rio_slice_take(fp_tworker *w);
+/* A receive slice of `bytes` (a multiple of recv_size) for a
+ * connection, or NULL when the pool is exhausted. */
+fpt_chunk *rio_slice_take(fp_tworker *w, uint32_t bytes);
 /* The connection lets go of its slice: back to the pool unless lent. */
 void rio_slice_give_back(fp_tworker *w, fpt_chunk *slice);
 /* The lending token of a slice. */

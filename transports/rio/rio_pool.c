@@ -3,8 +3,10 @@
  * VirtualAlloc'd regions, each region registered once with
  * RIORegisterBuffer (its RIO_BUFFERID is the region's registration).
  *
- *   - receive slices of recv_size, one per open connection (RIO cannot
- *     receive without a registered buffer posted), up to recv_pool_max;
+ *   - receive slices, one per open connection (RIO cannot receive
+ *     without a registered buffer posted): recv_size while the
+ *     connection is quiet, up to recv_max while its receives come back
+ *     full, in runs of recv_size slices, up to recv_pool_max;
  *   - send chunks (runs of slot_size slices, as uring.so's pool), which
  *     tx_reserve hands out so frames are written straight into registered
  *     memory, up to pool_max.
@@ -68,8 +70,7 @@ fp_status rio_pools_open(fp_tworker *w)
     w->slice_state = calloc(w->recv_pool.max_regions, sizeof(*w->slice_state));
     if (!w->slice_state) return FP_ENOMEM;
     /* half the receive memory may wait in lent sends; past that echoes copy */
-    uint64_t slices = s->recv_pool_max / s->recv_size;
-    w->lend_cap = (uint32_t)(slices / 2 > UINT32_MAX ? UINT32_MAX : slices / 2);
+    w->lend_cap = s->recv_pool_max / 2;
     return FP_OK;
 }
 
@@ -104,11 +105,18 @@ static rio_slice_state *state_of(fp_tworker *w, uint32_t token)
     return &w->slice_state[token >> 16][token & 0xffff];
 }
 
-fpt_chunk *rio_slice_take(fp_tworker *w)
+static fpt_chunk *slice_of(fp_tworker *w, uint32_t token)
+{
+    return &w->recv_pool.regions[token >> 16].chunks[token & 0xffff];
+}
+
+fpt_chunk *rio_slice_take(fp_tworker *w, uint32_t bytes)
 {
     fpt_chunk *slice = NULL;
     uint32_t regions = w->recv_pool.n_regions;
-    if (fpt_slice_take(&w->recv_pool, w->recv_pool.slot_size, &slice) != FP_OK) {
+    if (fpt_slice_take(&w->recv_pool, bytes, &slice) != FP_OK &&
+        (bytes == w->recv_pool.slot_size ||
+         fpt_slice_take(&w->recv_pool, w->recv_pool.slot_size, &slice) != FP_OK)) {
         if (!w->recv_pool.exhausted) {
             w->recv_pool.exhausted = true;
             w->stats.recv_pool_exhausted++;
@@ -150,11 +158,12 @@ bool rio_lend_hold(fpt_worker *cw, uint32_t token)
 {
     fp_tworker *w = rio_worker(cw);
     rio_slice_state *st = state_of(w, token);
-    if (st->holds == 0) {
-        if (w->slices_lent >= w->lend_cap) return false;
-        w->slices_lent++;
-    }
     if (st->holds == UINT16_MAX) return false;
+    if (st->holds == 0) {
+        uint32_t cap = slice_of(w, token)->cap;
+        if (w->lent_bytes + cap > w->lend_cap) return false;
+        w->lent_bytes += cap;
+    }
     st->holds++;
     return true;
 }
@@ -164,11 +173,9 @@ void rio_lend_drop(fpt_worker *cw, uint32_t token)
     fp_tworker *w = rio_worker(cw);
     rio_slice_state *st = state_of(w, token);
     if (--st->holds) return;
-    w->slices_lent--;
-    if (!st->owned) {
-        fpt_slice_region *r = &w->recv_pool.regions[token >> 16];
-        fpt_slice_release(&w->recv_pool, &r->chunks[token & 0xffff]);
-    }
+    fpt_chunk *slice = slice_of(w, token);
+    w->lent_bytes -= slice->cap;
+    if (!st->owned) fpt_slice_release(&w->recv_pool, slice);
 }
 
 /* ---- send memory: the fpt_backend chunk hooks ---- */

@@ -4,6 +4,12 @@
  * returns (into a fresh slice when an echo lent bytes of this one to a
  * send: the old slice returns to the pool after that send).
  *
+ * A quiet connection posts a small slice (recv_size): it is what an idle
+ * session costs. One whose receives come back full gets a slice four
+ * times larger for the next, up to recv_max, so a stream of large frames
+ * is not cut into many small completions; a receive that fills less than
+ * an eighth of its slice brings it back to recv_size.
+ *
  * RIO cannot cancel a receive. Bytes that arrive while the connection is
  * paused go to the core's stash, and no receive is posted until
  * recv_resume; a paused connection gives its slice back meanwhile, so it
@@ -18,14 +24,18 @@ bool rio_recv_post(fp_tconn *c)
     if (c->rx_posted || c->rq == RIO_INVALID_RQ || c->s == INVALID_SOCKET || !fpt_conn_wants_input(base))
         return true;
     fp_tworker *w = rio_worker(base->w);
-    if (!c->rx && !(c->rx = rio_slice_take(w))) {
+    if (c->rx && c->rx->cap != c->rx_want && !rio_slice_lent(w, c->rx)) {
+        rio_slice_give_back(w, c->rx); /* resized below */
+        c->rx = NULL;
+    }
+    if (!c->rx && !(c->rx = rio_slice_take(w, c->rx_want))) {
         fpt_conn_push_ready(base); /* retried from the next poll */
         return true;
     }
     const fpt_slice_region *r = &w->recv_pool.regions[c->rx->region];
     RIO_BUF buf = {.BufferId = (RIO_BUFFERID)r->reg,
                    .Offset = (ULONG)(c->rx->data - r->base),
-                   .Length = (ULONG)w->recv_pool.slot_size};
+                   .Length = (ULONG)c->rx->cap};
     if (!w->rio->RIOReceive(c->rq, &buf, 1, 0, (PVOID)(uintptr_t)RIO_REQ_RECV)) {
         int err = WSAGetLastError();
         if (err == WSAENOBUFS) w->stats.rq_full++;
@@ -46,6 +56,18 @@ int rio_conn_input(fpt_conn *base)
     return 0;
 }
 
+/* The slice size the next receive asks for, from how full this one came. */
+static void resize_next(const fp_tworker *w, fp_tconn *c, ULONG got)
+{
+    uint32_t cap = c->rx->cap;
+    if (got == cap && cap < w->t->set.recv_max) {
+        uint64_t grown = (uint64_t)cap * 4;
+        c->rx_want = (uint32_t)(grown < w->t->set.recv_max ? grown : w->t->set.recv_max);
+    } else if (got < cap / 8) {
+        c->rx_want = (uint32_t)w->t->set.recv_size;
+    }
+}
+
 int rio_recv_result(fp_tconn *c, const RIORESULT *r)
 {
     fpt_conn *base = &c->base;
@@ -60,6 +82,7 @@ int rio_recv_result(fp_tconn *c, const RIORESULT *r)
         handled = fpt_conn_eof(base);
     } else {
         fpt_chunk *slice = c->rx;
+        resize_next(w, c, r->BytesTransferred);
         fpt_rx_window_open(&w->core, slice->data, r->BytesTransferred, rio_slice_token(slice));
         handled = fpt_conn_received(base, slice->data, r->BytesTransferred);
         fpt_rx_window_close(&w->core);
