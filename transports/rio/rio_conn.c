@@ -235,7 +235,7 @@ void rio_conns_fail_all(fp_tworker *w, fp_status why)
     for (uint32_t i = 0; i < w->core.n_slots; i++) {
         fpt_conn *base = w->core.slots[i];
         fp_tconn *c = rio_conn(base);
-        if (base->state == FPT_FREE || c->rq == RIO_INVALID_RQ) continue;
+        if (base->state == FPT_FREE || !c->cq_reserved) continue; /* no request queue on this CQ */
         unsigned lost = (c->rx_posted ? 1u : 0u) + c->tx_requests;
         c->rx_posted = false;
         c->tx_requests = 0;
@@ -251,8 +251,15 @@ void rio_conn_abort_socket(fpt_conn *c) { fpt_win_abort_socket(rio_conn(c)->s); 
 
 void rio_conn_shutdown_send(fpt_conn *c) { fpt_win_shutdown_send(rio_conn(c)->s); }
 
-/* Closing the socket is RIO's only cancel: every request completes. */
-void rio_conn_cancel(fpt_conn *c) { fpt_win_close(&rio_conn(c)->s); }
+/* Closing the socket is RIO's only cancel: every request completes, and
+ * its request queue is gone (nothing is committed on it any more). */
+void rio_conn_cancel(fpt_conn *c)
+{
+    fp_tconn *rc = rio_conn(c);
+    fpt_win_close(&rc->s);
+    rc->rq = RIO_INVALID_RQ;
+    fpt_list_remove(&rc->commit_link);
+}
 
 /* Everything is back: the socket (and its request queue) goes, and the
  * receive slice returns unless a lent send still reads it. */
