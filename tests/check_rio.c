@@ -311,6 +311,10 @@ int main(void)
     /* Windows has no fork: the tests run one after another in this
      * process (the provider's counters are read as differences) */
     srunner_set_fork_status(sr, CK_NOFORK);
+    /* ... so a strict provider's abort() ends the run: each result is
+     * printed as its test ends, unbuffered, not only in the summary */
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (!getenv("CK_LOG_FILE_NAME")) srunner_set_log(sr, "-");
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -68,6 +68,38 @@ START_TEST(test_one_commit_per_dirty_queue_per_flush)
 }
 END_TEST
 
+/* A request queue takes rq_sends sends at a time: the rest of the chain
+ * waits for the batch to come back and goes in the next ones, in order. */
+START_TEST(test_sends_beyond_rq_sends_wait_for_the_next_batch)
+{
+    enum { FRAMES = 5, FRAME = 40000 };
+    const fp_kv opts[] = {{"rq_sends", "2"}};
+    th_env e;
+    th_start(&e, opts, 1);
+    th_listen(&e, FP_AF_INET);
+    rt_peer p[1];
+    rt_peers_connect(&e, p, 1);
+    th_step(&e, 0);
+    uint64_t sends = th_stat(&e, "rio_sends"), commits = th_stat(&e, "rio_commits");
+    for (int f = 0; f < FRAMES; f++)
+        ck_assert_int_eq(rt_send_pattern(&e, p[0].c, FRAME, p[0].base + (uint64_t)f * FRAME), FP_OK);
+    e.vt->flush(e.w);
+    ck_assert_uint_eq(DELTA(&e, "rio_sends", sends), 2);
+    ck_assert_uint_eq(DELTA(&e, "rio_commits", commits), 1);
+    static uint8_t got[FRAMES * FRAME];
+    ck_assert(th_peer_read_exact(&e, p[0].fd, got, sizeof(got), RT_WAIT_MS));
+    for (size_t k = 0; k < sizeof(got); k++)
+        ck_assert_msg(got[k] == th_pattern(p[0].base + k), "byte %zu differs", k);
+    ck_assert_uint_eq(DELTA(&e, "rio_sends", sends), FRAMES);
+    ck_assert_uint_eq(DELTA(&e, "rio_commits", commits), 3); /* 2 + 2 + 1 */
+    ck_assert_uint_eq(th_stat(&e, "rq_full"), 0);
+    ck_assert_int_eq(p[0].c->closed_count, 0);
+    rt_peers_close(p, 1);
+    th_stop(&e);
+    rt_assert_clean();
+}
+END_TEST
+
 /* Eight connections echo under load: every send is deferred, commits stay
  * below the frames echoed (several frames ride one commit), and the
  * provider counted the same sends and commits as rio.dll. */
@@ -287,6 +319,7 @@ TCase *rio_queues_tcase(void)
 {
     TCase *tc = tcase_create("queues");
     tcase_add_test(tc, test_one_commit_per_dirty_queue_per_flush);
+    tcase_add_test(tc, test_sends_beyond_rq_sends_wait_for_the_next_batch);
     tcase_add_test(tc, test_echo_under_load_batches_and_matches_the_provider);
     tcase_add_test(tc, test_corrupt_cq_closes_its_connections_and_is_rebuilt);
     tcase_add_test(tc, test_rq_full_closes_one_session_only);
