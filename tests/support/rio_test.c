@@ -52,6 +52,13 @@ bool rt_provider_load(void)
 
 bool rt_have_provider(void) { return provider != NULL; }
 
+bool rt_need_provider_for(const char *test)
+{
+    if (provider) return true;
+    printf("%s: skipped: it injects faults, which needs the test provider (%s)\n", test, PROVIDER_ENV);
+    return false;
+}
+
 fp_rio_provider_counters rt_pc(void)
 {
     ck_assert_msg(provider != NULL, "the test provider is not loaded");

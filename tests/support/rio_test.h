@@ -31,6 +31,11 @@ bool rt_provider_load(void);
 /* rio.dll runs on the provider (not on Winsock's RIO). */
 bool rt_have_provider(void);
 
+/* For a test that only the provider can run (fault injection): true with
+ * the provider, else it says the test is skipped and returns false. */
+#define rt_need_provider() rt_need_provider_for(__func__)
+bool rt_need_provider_for(const char *test);
+
 /* The provider's counters now (the provider must be loaded). */
 fp_rio_provider_counters rt_pc(void);
 
