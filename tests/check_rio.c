@@ -156,12 +156,12 @@ END_TEST
 
 /* ---- lending ---- */
 
-static void lend_echo(th_env *e, rt_peer *p, int n)
+static void lend_echo(th_env *e, rt_peer *p, int n, size_t bytes)
 {
     e->lend_accepted = true;
     th_listen(e, FP_AF_INET);
     rt_peers_connect(e, p, n);
-    ck_assert(rt_pump(e, p, n, 256 * 1024, RT_WAIT_MS));
+    ck_assert(rt_pump(e, p, n, bytes, 3 * RT_WAIT_MS));
     ck_assert_int_eq(rt_dead(p, n), 0);
 }
 
@@ -182,7 +182,7 @@ START_TEST(test_lent_receive_slices_are_sent_and_come_back)
     th_env e;
     th_start(&e, NULL, 0);
     rt_peer p[N];
-    lend_echo(&e, p, N);
+    lend_echo(&e, p, N, 256 * 1024);
     printf("lending: %llu lends, %llu refused, %llu slices lent\n",
            (unsigned long long)th_stat(&e, "lends"), (unsigned long long)th_stat(&e, "lend_refused"),
            (unsigned long long)th_stat(&e, "recv_slices_lent"));
@@ -196,6 +196,30 @@ START_TEST(test_lent_receive_slices_are_sent_and_come_back)
 }
 END_TEST
 
+/* A receive pool of 32 slices, 20 connections and up to 16 slices held
+ * by lent sends: a connection whose slice went out with a send finds the
+ * pool empty, waits, and receives again once a lent send is back; no byte
+ * is lost and nothing stalls. */
+START_TEST(test_receive_pool_exhausted_by_lending_stalls_nothing)
+{
+    enum { N = 20 };
+    const fp_kv opts[] = {{"recv_pool_max", "64K"}, {"recv_pool_size", "64K"}, {"recv_size", "2K"}};
+    th_env e;
+    th_start(&e, opts, 3);
+    rt_peer p[N];
+    lend_echo(&e, p, N, 96 * 1024);
+    printf("receive pool: %llu exhaustions, %llu lends, %llu refused\n",
+           (unsigned long long)th_stat(&e, "recv_pool_exhausted"), (unsigned long long)th_stat(&e, "lends"),
+           (unsigned long long)th_stat(&e, "lend_refused"));
+    ck_assert_uint_ge(th_stat(&e, "recv_pool_exhausted"), 1);
+    ck_assert_uint_le(th_stat(&e, "recv_pool_allocated"), 64 * 1024);
+    close_all(&e, p, N);
+    ck_assert_uint_eq(th_stat(&e, "recv_pool_allocated"), 0);
+    th_stop(&e);
+    rt_assert_clean();
+}
+END_TEST
+
 START_TEST(test_lend_off_copies_every_byte)
 {
     enum { N = 4 };
@@ -203,7 +227,7 @@ START_TEST(test_lend_off_copies_every_byte)
     th_env e;
     th_start(&e, opts, 1);
     rt_peer p[N];
-    lend_echo(&e, p, N);
+    lend_echo(&e, p, N, 256 * 1024);
     ck_assert_uint_eq(th_stat(&e, "lends"), 0);
     ck_assert_uint_gt(th_stat(&e, "lend_refused"), 0);
     ck_assert_uint_eq(th_stat(&e, "recv_slices_lent"), 0);
@@ -302,6 +326,7 @@ int main(void)
     tcase_add_test(tc, test_send_pool_grows_under_a_second_buffer_id);
     tcase_add_test(tc, test_slices_come_back_after_every_connection_closed);
     tcase_add_test(tc, test_lent_receive_slices_are_sent_and_come_back);
+    tcase_add_test(tc, test_receive_pool_exhausted_by_lending_stalls_nothing);
     tcase_add_test(tc, test_lend_off_copies_every_byte);
     tcase_add_test(tc, test_bad_options_are_refused_at_open_with_a_clear_message);
     tcase_add_test(tc, test_without_the_provider_rio_is_refused_under_wine);
