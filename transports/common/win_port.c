@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 
+#include "sockaddr.h"
 #include "win_accept_internal.h"
 
 #define FPT_PORT_DEQUEUE_ROUNDS 4 /* full batches taken in one poll */
@@ -181,4 +182,46 @@ void fpt_port_counters_emit(fpt_port *p, fp_stat_fn emit, void *ctx)
     p->stats.ops_in_flight = p->ops_in_flight;
     fpt_counters_emit(port_counter_desc, sizeof(port_counter_desc) / sizeof(port_counter_desc[0]), &p->stats,
                       emit, ctx);
+}
+
+int fpt_port_connect_socket(fpt_port *p, const fp_addr *addr, DWORD flags, const fpt_sock_settings *sock,
+                            SOCKET *out)
+{
+    struct sockaddr_storage any;
+    fpt_socklen len;
+    if (!fpt_addr_wildcard(addr, &any, &len)) return WSAEAFNOSUPPORT;
+    SOCKET s = fpt_win_socket_flags(any.ss_family, flags);
+    if (s == INVALID_SOCKET) return WSAGetLastError();
+    fpt_win_set_socket_buffers(s, sock->sndbuf, sock->rcvbuf);
+    int err = bind(s, (struct sockaddr *)&any, len) == 0 ? 0 : WSAGetLastError();
+    if (!err) err = fpt_port_associate(p, s);
+    if (err) {
+        closesocket(s);
+        return err;
+    }
+    fpt_win_set_nodelay(s, sock->nodelay != 0);
+    *out = s;
+    return 0;
+}
+
+int fpt_port_connect_post(fpt_port *p, SOCKET s, const fp_addr *addr, fpt_port_op *op, uint8_t kind)
+{
+    struct sockaddr_storage ss;
+    fpt_socklen len;
+    if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return WSAEAFNOSUPPORT;
+    fpt_port_op_prepare(op, kind);
+    if (!p->ext->connect_ex(s, (struct sockaddr *)&ss, len, NULL, 0, NULL, &op->ov)) {
+        int err = WSAGetLastError();
+        if (err != ERROR_IO_PENDING) return err;
+    }
+    fpt_port_op_posted(p, op);
+    return 0;
+}
+
+int fpt_port_connect_result(SOCKET s, fpt_port_op *op)
+{
+    int err = fpt_port_op_failed(op) ? fpt_port_op_error(s, op) : 0;
+    /* the socket learns it is connected: getpeername, shutdown work */
+    if (!err && setsockopt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0) err = WSAGetLastError();
+    return err;
 }

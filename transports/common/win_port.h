@@ -167,6 +167,21 @@ void fpt_port_hosts_free_all(fpt_port *p);
 
 void fpt_port_counters_emit(fpt_port *p, fp_stat_fn emit, void *ctx);
 
+/* ---- outbound connections (ConnectEx) ---- */
+
+/* A socket for a connect to `addr`: created with `flags` beyond the
+ * usual (WSA_FLAG_REGISTERED_IO), its buffers and TCP_NODELAY set as
+ * `sock` says, bound to the wildcard of the family and joined to the
+ * port, as ConnectEx wants. Returns 0 or the Winsock error. */
+int fpt_port_connect_socket(fpt_port *p, const fp_addr *addr, DWORD flags, const fpt_sock_settings *sock,
+                            SOCKET *out);
+/* Posts ConnectEx on `s` with `op` (counted in flight when posted).
+ * Returns 0, or the error of a connect refused at once. */
+int fpt_port_connect_post(fpt_port *p, SOCKET s, const fp_addr *addr, fpt_port_op *op, uint8_t kind);
+/* The connect `op` completed: 0 once the socket knows it is connected
+ * (SO_UPDATE_CONNECT_CONTEXT), else the Winsock error. */
+int fpt_port_connect_result(SOCKET s, fpt_port_op *op);
+
 /* ---- listening (win_listen.c, win_accept.c) ---- */
 
 /* Room AcceptEx needs for each address: 16 bytes over the largest. */

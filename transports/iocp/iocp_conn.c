@@ -49,33 +49,16 @@ void ic_conn_accepted(fpt_port *p, SOCKET s, const fp_addr *peer)
     if (fpt_conn_announce_accepted(&c->base)) ic_recv_post(c);
 }
 
-/* A socket bound to the wildcard of `addr`'s family, as ConnectEx wants. */
-static int connect_socket(fp_tworker *w, const fp_addr *addr, SOCKET *out)
-{
-    struct sockaddr_storage any;
-    fpt_socklen len;
-    if (!fpt_addr_wildcard(addr, &any, &len)) return WSAEAFNOSUPPORT;
-    SOCKET s = fpt_win_socket(any.ss_family);
-    if (s == INVALID_SOCKET) return WSAGetLastError();
-    fpt_win_set_socket_buffers(s, w->t->set.sock.sndbuf, w->t->set.sock.rcvbuf);
-    int err = bind(s, (struct sockaddr *)&any, len) == 0 ? 0 : WSAGetLastError();
-    if (!err) err = conn_socket_prepare(w, s);
-    if (err) {
-        closesocket(s);
-        return err;
-    }
-    *out = s;
-    return 0;
-}
-
 fp_status ic_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tconn **out)
 {
     *out = NULL;
     struct sockaddr_storage ss;
     fpt_socklen len;
-    if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL;
+    if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL; /* before any socket is made */
     SOCKET s = INVALID_SOCKET;
-    int err = connect_socket(w, addr, &s);
+    int err = fpt_port_connect_socket(&w->port, addr, 0, &w->t->set.sock, &s);
+    /* reads after a zero-byte receive must not wait */
+    if (!err && (err = fpt_win_set_nonblocking(s)) != 0) closesocket(s);
     if (err) return fpt_wsa_status_logged(w->core.host, "iocp", "preparing a connect", err);
     fp_tconn *c = conn_new(w, s, FPT_CONNECTING);
     if (!c) {
@@ -86,14 +69,12 @@ fp_status ic_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
     c->base.peer = *addr;
     *out = c;
     w->core.counters.connects++;
-    fpt_port_op_prepare(&c->tx, IC_OP_CONNECT);
-    if (!w->t->ext.connect_ex(s, (struct sockaddr *)&ss, len, NULL, 0, NULL, &c->tx.ov) &&
-        (err = WSAGetLastError()) != ERROR_IO_PENDING) {
+    err = fpt_port_connect_post(&w->port, s, addr, &c->tx, IC_OP_CONNECT);
+    if (err) {
         /* refused or unreachable at once: reported like a late failure */
         fpt_conn_connect_failed(&c->base, fpt_wsa_connect_status(err));
         return FP_OK;
     }
-    fpt_port_op_posted(&w->port, &c->tx);
     c->base.ops++;
     return FP_OK;
 }
@@ -101,10 +82,7 @@ fp_status ic_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
 static void connect_complete(fp_tconn *c)
 {
     if (c->base.state != FPT_CONNECTING) return; /* closed meanwhile */
-    int err = fpt_port_op_failed(&c->tx) ? fpt_port_op_error(c->s, &c->tx) : 0;
-    /* the socket learns it is connected: getpeername, shutdown work */
-    if (!err && setsockopt(c->s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
-        err = WSAGetLastError();
+    int err = fpt_port_connect_result(c->s, &c->tx);
     if (err) {
         fpt_conn_connect_failed(&c->base, fpt_wsa_connect_status(err));
         return;
