@@ -84,35 +84,14 @@ void rio_conn_accepted(fpt_port *p, SOCKET s, const fp_addr *peer)
     if (fpt_conn_announce_accepted(&c->base)) rio_recv_post(c);
 }
 
-/* A registered-I/O socket bound to the wildcard of `addr`'s family and
- * joined to w's port, as ConnectEx wants. */
-static int connect_socket(fp_tworker *w, const fp_addr *addr, SOCKET *out)
-{
-    struct sockaddr_storage any;
-    fpt_socklen len;
-    if (!fpt_addr_wildcard(addr, &any, &len)) return WSAEAFNOSUPPORT;
-    SOCKET s = fpt_win_socket_flags(any.ss_family, WSA_FLAG_REGISTERED_IO);
-    if (s == INVALID_SOCKET) return WSAGetLastError();
-    fpt_win_set_socket_buffers(s, w->t->set.sock.sndbuf, w->t->set.sock.rcvbuf);
-    int err = bind(s, (struct sockaddr *)&any, len) == 0 ? 0 : WSAGetLastError();
-    if (!err) err = fpt_port_associate(&w->port, s);
-    if (err) {
-        closesocket(s);
-        return err;
-    }
-    fpt_win_set_nodelay(s, w->t->set.sock.nodelay != 0);
-    *out = s;
-    return 0;
-}
-
 fp_status rio_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tconn **out)
 {
     *out = NULL;
     struct sockaddr_storage ss;
     fpt_socklen len;
-    if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL;
+    if (!fpt_addr_to_sockaddr(addr, &ss, &len)) return FP_EINVAL; /* before any socket is made */
     SOCKET s = INVALID_SOCKET;
-    int err = connect_socket(w, addr, &s);
+    int err = fpt_port_connect_socket(&w->port, addr, WSA_FLAG_REGISTERED_IO, &w->t->set.sock, &s);
     if (err) return fpt_wsa_status_logged(w->core.host, "rio", "preparing a connect", err);
     fp_tconn *c = conn_new(w, s, FPT_CONNECTING);
     if (!c) {
@@ -123,14 +102,12 @@ fp_status rio_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tc
     c->base.peer = *addr;
     *out = c;
     w->core.counters.connects++;
-    fpt_port_op_prepare(&c->connect, RIO_OP_CONNECT);
-    if (!w->t->ext.connect_ex(s, (struct sockaddr *)&ss, len, NULL, 0, NULL, &c->connect.ov) &&
-        (err = WSAGetLastError()) != ERROR_IO_PENDING) {
+    err = fpt_port_connect_post(&w->port, s, addr, &c->connect, RIO_OP_CONNECT);
+    if (err) {
         /* refused or unreachable at once: reported like a late failure */
         fpt_conn_connect_failed(&c->base, fpt_wsa_connect_status(err));
         return FP_OK;
     }
-    fpt_port_op_posted(&w->port, &c->connect);
     c->base.ops++;
     return FP_OK;
 }
@@ -138,10 +115,7 @@ fp_status rio_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tc
 static void connect_complete(fp_tworker *w, fp_tconn *c)
 {
     if (c->base.state != FPT_CONNECTING) return; /* closed meanwhile */
-    int err = fpt_port_op_failed(&c->connect) ? fpt_port_op_error(c->s, &c->connect) : 0;
-    /* the socket learns it is connected: getpeername, shutdown work */
-    if (!err && setsockopt(c->s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0) != 0)
-        err = WSAGetLastError();
+    int err = fpt_port_connect_result(c->s, &c->connect);
     if (err) {
         fpt_conn_connect_failed(&c->base, fpt_wsa_connect_status(err));
         return;

@@ -7,8 +7,9 @@
  * A quiet connection posts a small slice (recv_size): it is what an idle
  * session costs. One whose receives come back full gets a slice four
  * times larger for the next, up to recv_max, so a stream of large frames
- * is not cut into many small completions; a receive that fills less than
- * an eighth of its slice brings it back to recv_size.
+ * is not cut into many small completions, while the pool is less than
+ * half used; a receive that fills less than an eighth of its slice brings
+ * it back to recv_size.
  *
  * RIO cannot cancel a receive. Bytes that arrive while the connection is
  * paused go to the core's stash, and no receive is posted until
@@ -62,7 +63,11 @@ static void resize_next(const fp_tworker *w, fp_tconn *c, ULONG got)
     uint32_t cap = c->rx->cap;
     if (got == cap && cap < w->t->set.recv_max) {
         uint64_t grown = (uint64_t)cap * 4;
-        c->rx_want = (uint32_t)(grown < w->t->set.recv_max ? grown : w->t->set.recv_max);
+        if (grown > w->t->set.recv_max) grown = w->t->set.recv_max;
+        /* RIO cannot take back a posted slice: large ones may fill only
+         * half the pool, or a few quiet connections could hold it all
+         * while others wait for a slice to receive into */
+        if (w->recv_pool.allocated + grown - cap <= w->recv_pool.max_bytes / 2) c->rx_want = (uint32_t)grown;
     } else if (got < cap / 8) {
         c->rx_want = (uint32_t)w->t->set.recv_size;
     }
