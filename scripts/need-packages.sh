@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # need-packages.sh SET...: installs with apt-get (apt-get update first; sudo
 # when not root) the Debian packages of the named sets that are missing.
-# Does nothing when all are installed. The sets:
+# Does nothing when all are installed; when some are missing and it is
+# neither root nor has sudo, it prints the apt-get commands to run as root
+# and exits 1. The sets:
 #   build    the Linux build and its tests
 #   windows  the mingw-w64 cross build and Wine to run it (wine64 with its
 #            recommended packages, as a desktop install has it)
@@ -31,9 +33,26 @@ mapfile -t missing_plain < <(missing_of "${plain[@]}")
 mapfile -t missing_recommends < <(missing_of "${with_recommends[@]}")
 ((${#missing_plain[@]} + ${#missing_recommends[@]} > 0)) || exit 0
 
-echo "installing: ${missing_plain[*]} ${missing_recommends[*]}"
 as_root=()
-if [[ "$(id -u)" != 0 ]]; then as_root=(sudo); fi
+if [[ "$(id -u)" != 0 ]]; then
+    if ! command -v sudo >/dev/null; then
+        {
+            echo "need-packages.sh: these Debian packages are missing: ${missing_plain[*]} ${missing_recommends[*]}"
+            echo "need-packages.sh: not root and no sudo here, so they cannot be installed from this script; as root, run:"
+            echo "    apt-get update"
+            if ((${#missing_plain[@]} > 0)); then
+                echo "    apt-get install -y --no-install-recommends ${missing_plain[*]}"
+            fi
+            if ((${#missing_recommends[@]} > 0)); then
+                echo "    apt-get install -y ${missing_recommends[*]}"
+            fi
+            echo "need-packages.sh: then run this command again."
+        } >&2
+        exit 1
+    fi
+    as_root=(sudo)
+fi
+echo "installing: ${missing_plain[*]} ${missing_recommends[*]}"
 apt=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
 "${apt[@]}" update
 if ((${#missing_plain[@]} > 0)); then

@@ -23,16 +23,16 @@ static uint8_t buf[65536];
 
 static const fp_kv token_opts[] = {{"fastport.admin_token", ADMIN_TOKEN}};
 
-static fp_engine *create_engine(const fp_kv *opts, size_t n_opts, char *err, size_t err_len)
+static fp_engine *create_engine_with(const char *const *plugins, size_t n_plugins, const fp_kv *opts,
+                                     size_t n_opts, char *err, size_t err_len)
 {
-    static const char *const plugins[] = {"fastport"};
     fp_engine_config cfg;
     fp_engine_config_init(&cfg);
     cfg.transport = transport_name;
     cfg.transport_dir = getenv("FP_TEST_TRANSPORT_DIR");
     cfg.plugin_dir = getenv("FP_TEST_PLUGIN_DIR");
     cfg.plugins = plugins;
-    cfg.n_plugins = 1;
+    cfg.n_plugins = n_plugins;
     cfg.plugin_opts = opts;
     cfg.n_plugin_opts = n_opts;
     cfg.workers = 2;
@@ -40,14 +40,26 @@ static fp_engine *create_engine(const fp_kv *opts, size_t n_opts, char *err, siz
     return fp_engine_create(&cfg, err, err_len);
 }
 
-static void start_engine(const fp_kv *opts, size_t n_opts)
+static fp_engine *create_engine(const fp_kv *opts, size_t n_opts, char *err, size_t err_len)
+{
+    static const char *const fastport_only[] = {"fastport"};
+    return create_engine_with(fastport_only, 1, opts, n_opts, err, err_len);
+}
+
+static void start_engine_with(const char *const *plugins, size_t n_plugins, const fp_kv *opts, size_t n_opts)
 {
     char err[512];
-    engine = create_engine(opts, n_opts, err, sizeof err);
+    engine = create_engine_with(plugins, n_plugins, opts, n_opts, err, sizeof err);
     ck_assert_msg(engine != NULL, "create: %s", err);
     ck_assert_int_eq(fp_engine_listen(engine, "127.0.0.1:0", err, sizeof err), FP_OK);
     ck_assert_int_eq(fp_engine_listen_addr(engine, 0, &server), FP_OK);
     ck_assert_msg(fp_engine_start(engine, err, sizeof err) == FP_OK, "start: %s", err);
+}
+
+static void start_engine(const fp_kv *opts, size_t n_opts)
+{
+    static const char *const fastport_only[] = {"fastport"};
+    start_engine_with(fastport_only, 1, opts, n_opts);
 }
 
 static void start_with_token(void) { start_engine(token_opts, 1); }
@@ -534,8 +546,9 @@ START_TEST(oversized_echo_reply_gets_an_error)
 }
 END_TEST
 
-/* Unclaimed ids get no answer: the next frame back is the echo sent after them. */
-START_TEST(unknown_ids_are_counted_and_dropped)
+/* fastport claims only its own ids: the rest get no answer from it and are
+ * the engine's unhandled packets; the next frame back is the echo sent after them. */
+START_TEST(unknown_ids_are_left_to_the_engine)
 {
     start_with_token();
     int fd = client();
@@ -545,9 +558,26 @@ START_TEST(unknown_ids_are_counted_and_dropped)
     ck_assert_int_eq(bc_send(fd, 0x2222, "y", 1), 0);
     ck_assert_int_eq(bc_send(fd, FASTPORT_ID_BENCHMARK_RESPONSE, NULL, 0), 0);
     echo_round_trip(fd, 3, "after the unknown ones");
-    ck_assert_uint_eq(fp_engine_stat(engine, "plugin.fastport_admin_unknown"), 3);
-    ck_assert_uint_eq(fp_engine_stat(engine, "plugin.fastport_unknown_id"), 2);
+    ck_assert_uint_eq(fp_engine_stat(engine, "unhandled_packets"), 5);
     ck_assert_uint_eq(fp_engine_stat(engine, "sessions_closed"), 0);
+    close(fd);
+    stop_engine();
+}
+END_TEST
+
+/* --plugin=fastport,echo: fastport answers its ids, echo's catch-all the rest. */
+START_TEST(composes_with_echo_after_it)
+{
+    static const char *const plugins[] = {"fastport", "echo"};
+    start_engine_with(plugins, 2, token_opts, 1);
+    int fd = client();
+    ck_assert_int_eq(bc_send(fd, 0x2222, "raw", 3), 0);
+    ck_assert_uint_eq(expect(fd, 0x2222), 3);
+    ck_assert_mem_eq(buf, "raw", 3);
+    echo_round_trip(fd, 7, "answered by fastport");
+    ck_assert_int_eq(bc_send(fd, 0x8005, "admin band", 10), 0);
+    ck_assert_uint_eq(expect(fd, 0x8005), 10);
+    ck_assert_uint_eq(fp_engine_stat(engine, "unhandled_packets"), 0);
     close(fd);
     stop_engine();
 }
@@ -583,7 +613,8 @@ static Suite *plugin_suite(void)
     tcase_add_test(tc, malformed_echo_gets_an_error_and_the_session_lives);
     tcase_add_test(tc, malformed_benchmark_and_admin_get_errors);
     tcase_add_test(tc, oversized_echo_reply_gets_an_error);
-    tcase_add_test(tc, unknown_ids_are_counted_and_dropped);
+    tcase_add_test(tc, unknown_ids_are_left_to_the_engine);
+    tcase_add_test(tc, composes_with_echo_after_it);
     tcase_add_test(tc, unknown_option_fails_init);
     suite_add_tcase(s, tc);
     return s;

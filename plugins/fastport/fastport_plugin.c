@@ -1,5 +1,7 @@
 /* fastport: FastPort C++'s protocol (echo, benchmark, admin queries), byte
- * compatible with its clients. docs/PROTOCOL.md lists the packets. */
+ * compatible with its clients. docs/PROTOCOL.md lists the packets. It
+ * claims only its own ids, so a later plugin (echo's catch-all, say) can
+ * answer the rest; ids nobody claims are the engine's unhandled_packets. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,19 +61,6 @@ static void fastport_shutdown(void *plugin_ctx)
     if (plugin_ctx) fastport_free(plugin_ctx);
 }
 
-/* Ids no handler claims: other admin-band ids and anything else are
- * counted and dropped; the session stays open. */
-static fp_status fastport_other(void *plugin_ctx, fp_session *s, uint16_t packet_id,
-                                const uint8_t *payload, size_t len)
-{
-    const fastport_ctx *ctx = plugin_ctx;
-    if ((packet_id & FASTPORT_ADMIN_BAND_MASK) == FASTPORT_ADMIN_BAND)
-        ctx->api->stat_add(s, "fastport_admin_unknown", 1);
-    else
-        ctx->api->stat_add(s, "fastport_unknown_id", 1);
-    return FP_OK;
-}
-
 static const fp_handler_entry fastport_handlers[] = {
     {FASTPORT_ID_ECHO, fastport_on_echo},
     {FASTPORT_ID_BENCHMARK_REQUEST, fastport_on_benchmark},
@@ -86,7 +75,6 @@ static const fp_plugin_desc fastport_desc = {
     .shutdown = fastport_shutdown,
     .handlers = fastport_handlers,
     .n_handlers = sizeof fastport_handlers / sizeof fastport_handlers[0],
-    .catch_all = fastport_other,
 };
 
 FP_PLUGIN_DEFINE(fastport_desc)
