@@ -33,10 +33,12 @@ struct fp_session {
     fp_tconn *conn;
     fp_session_id id;
     uint32_t slot;
+    /* Plugins [0, plugins_opened) accepted the session (session_open
+     * returned FP_OK, or they have none): only they get session_close. */
+    uint32_t plugins_opened;
     uint8_t state;        /* fp_session_state */
     uint8_t recv_paused;  /* reading paused for backpressure */
     uint8_t want_writable;/* a send was refused; tell the plugins when it drains */
-    uint8_t plugins_open; /* session_open ran, so session_close is due */
     uint8_t in_send;      /* between send_reserve and send_commit */
     uint8_t counted_open; /* counted in sessions_open */
     uint16_t reserve_id;

@@ -22,20 +22,20 @@ static fp_counters *counters_of(fp_session *s) { return &s->worker->counters; }
 static void plugins_session_close(fp_session *s, fp_status why)
 {
     fp_engine *e = s->worker->engine;
-    if (!s->plugins_open)
-        return;
-    s->plugins_open = 0;
-    for (size_t i = e->n_plugins; i-- > 0;) {
+    size_t opened = s->plugins_opened;
+    s->plugins_opened = 0;
+    for (size_t i = opened; i-- > 0;) {
         const fp_plugin_desc *d = e->plugins[i].desc;
         if (d->session_close)
             d->session_close(e->plugins[i].ctx, s, why);
     }
 }
 
+/* Stops at the first refusal: that plugin and the ones after it never saw
+ * the session open, so they get no session_close for it either. */
 static fp_status plugins_session_open(fp_session *s)
 {
     fp_engine *e = s->worker->engine;
-    s->plugins_open = 1;
     for (size_t i = 0; i < e->n_plugins; i++) {
         const fp_plugin_desc *d = e->plugins[i].desc;
         if (d->session_open) {
@@ -43,6 +43,7 @@ static fp_status plugins_session_open(fp_session *s)
             if (st != FP_OK)
                 return st;
         }
+        s->plugins_opened = (uint32_t)(i + 1);
     }
     return FP_OK;
 }

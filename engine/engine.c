@@ -29,6 +29,17 @@ void fp_engine_config_init(fp_engine_config *cfg)
     cfg->log_level = FP_LOG_INFO;
 }
 
+/* One per online core, but never more than session ids can address. */
+static unsigned default_workers(void)
+{
+    unsigned cpus = fp_cpu_count();
+    if (cpus <= FP_ENGINE_MAX_WORKERS)
+        return cpus;
+    fp_log(FP_LOG_INFO, "%u cores online; running %u workers, the most an engine has", cpus,
+           FP_ENGINE_MAX_WORKERS);
+    return FP_ENGINE_MAX_WORKERS;
+}
+
 static fp_status check_config(const fp_engine_config *cfg, char *err, size_t err_len)
 {
     if (cfg->max_packet < FP_FRAME_HEADER_SIZE || cfg->max_packet > FP_FRAME_MAX_SIZE) {
@@ -41,8 +52,9 @@ static fp_status check_config(const fp_engine_config *cfg, char *err, size_t err
                  cfg->send_queue_limit, cfg->max_packet);
         return FP_EINVAL;
     }
-    if (cfg->workers > 256) {
-        snprintf(err, err_len, "workers %u out of range: must be 1..256", cfg->workers);
+    if (cfg->workers > FP_ENGINE_MAX_WORKERS) {
+        snprintf(err, err_len, "workers %u out of range: must be 1..%u (0: one per core, at most %u)",
+                 cfg->workers, FP_ENGINE_MAX_WORKERS, FP_ENGINE_MAX_WORKERS);
         return FP_EINVAL;
     }
     if (cfg->n_plugins + cfg->n_builtin_plugins == 0) {
@@ -263,7 +275,7 @@ fp_engine *fp_engine_create(const fp_engine_config *cfg, char *err, size_t err_l
     fp_log_configure(cfg->log_level, cfg->log_sink, cfg->log_ctx);
     e->transport_dir = strdup(cfg->transport_dir ? cfg->transport_dir : fp_default_transport_dir());
     e->plugin_dir = strdup(cfg->plugin_dir ? cfg->plugin_dir : fp_default_plugin_dir());
-    e->n_workers = cfg->workers ? cfg->workers : fp_cpu_count();
+    e->n_workers = cfg->workers ? cfg->workers : default_workers();
     if (event_err != 0) {
         char text[128];
         snprintf(err, err_len, "engine set-up failed: stop event: %s",
@@ -504,7 +516,7 @@ void fp_engine_refresh_transport_stats(fp_engine *e)
         }
         return;
     }
-    uint64_t seen[256];
+    uint64_t seen[FP_ENGINE_MAX_WORKERS];
     for (unsigned i = 0; i < e->n_workers; i++) {
         fp_mutex_lock(&e->workers[i].stats_lock);
         seen[i] = e->workers[i].stats_seq;
@@ -554,7 +566,7 @@ static void sum_add(stat_sum *sum, const char *name, uint64_t value)
 
 void fp_engine_stats(fp_engine *e, fp_stat_fn emit, void *ctx)
 {
-    fp_counters *sets[256];
+    fp_counters *sets[FP_ENGINE_MAX_WORKERS];
     for (unsigned i = 0; i < e->n_workers; i++)
         sets[i] = &e->workers[i].counters;
     fp_counters_emit(sets, e->n_workers, emit, ctx);
@@ -603,7 +615,7 @@ uint64_t fp_engine_stat(fp_engine *e, const char *name)
     if (strncmp(name, "transport.", 10) == 0 || strncmp(name, "plugin.", 7) == 0) {
         fp_engine_stats(e, find_stat, &l);
     } else {
-        fp_counters *sets[256];
+        fp_counters *sets[FP_ENGINE_MAX_WORKERS];
         for (unsigned i = 0; i < e->n_workers; i++)
             sets[i] = &e->workers[i].counters;
         fp_counters_emit(sets, e->n_workers, find_stat, &l);

@@ -10,6 +10,9 @@
 #define ID_SLOT_SHIFT 32
 #define ID_SLOT_MASK 0xFFFFFFu
 
+_Static_assert(FP_ENGINE_MAX_WORKERS - 1 <= (UINT64_MAX >> ID_WORKER_SHIFT),
+               "a session id must hold every worker index");
+
 static fp_session_id make_id(unsigned worker, uint32_t slot, uint32_t generation)
 {
     return ((uint64_t)worker << ID_WORKER_SHIFT) | ((uint64_t)slot << ID_SLOT_SHIFT) | generation;

@@ -41,3 +41,11 @@ add_dependencies(check_plugin_api fixture_plugin_apitest)
 if(TARGET epoll)
   add_dependencies(check_plugin_api epoll)
 endif()
+
+# Each case runs in its own process (Check's fork mode): the fake core
+# count and the recorders start fresh.
+if(TARGET epoll)
+  fp_add_check_test(check_engine_limits SOURCES check_engine_limits.c support/blocking_client.c
+    LIBS fastport::fastport Threads::Threads ${CMAKE_DL_LIBS})
+  add_dependencies(check_engine_limits epoll)
+endif()

@@ -35,6 +35,10 @@ typedef struct fp_engine fp_engine;
 
 typedef void (*fp_log_sink)(void *ctx, fp_log_level level, const char *msg);
 
+/* The most worker threads an engine runs: a session id keeps its worker's
+ * index in its top 8 bits. */
+#define FP_ENGINE_MAX_WORKERS 256u
+
 typedef struct fp_engine_config {
     /* Transport by name ("epoll"); NULL picks the first that probes OK in
      * the default order (FP_TRANSPORT in the environment overrides). */
@@ -50,7 +54,7 @@ typedef struct fp_engine_config {
     const fp_kv *plugin_opts;
     size_t n_plugin_opts;
 
-    unsigned workers;             /* 0: one per online core */
+    unsigned workers;             /* 1..FP_ENGINE_MAX_WORKERS; 0: one per online core, at most that */
     uint32_t idle_timeout_ms;     /* 0: never */
     uint32_t max_sessions;        /* 0: unlimited; over it accepts are refused and counted */
     uint32_t max_packet;          /* largest frame accepted, 4..65535 (default 65535) */

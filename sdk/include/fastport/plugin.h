@@ -186,9 +186,13 @@ typedef struct fp_plugin_desc {
     void (*worker_start)(void *plugin_ctx, unsigned worker); /* may be NULL */
     void (*worker_stop)(void *plugin_ctx, unsigned worker);  /* may be NULL */
 
-    /* A session opened (accepted or connected). An error refuses it. */
+    /* A session opened (accepted or connected), offered to the plugins in
+     * load order. An error refuses it: the plugins after this one never
+     * see it, and only those before it get session_close. */
     fp_status (*session_open)(void *plugin_ctx, fp_session *s); /* may be NULL */
-    /* Last plugin callback for the session. */
+    /* Last plugin callback for a session this plugin accepted (its
+     * session_open returned FP_OK, or it has none); never for one it
+     * refused or never saw. Plugins get it in reverse load order. */
     void (*session_close)(void *plugin_ctx, fp_session *s, fp_status why); /* may be NULL */
     /* A send refused with FP_EAGAIN may now be retried. */
     void (*session_writable)(void *plugin_ctx, fp_session *s); /* may be NULL */

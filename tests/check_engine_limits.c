@@ -1,0 +1,281 @@
+/* The engine's own limits and pairings, each found in review: the default
+ * worker count is clamped to what session ids can address, and a plugin
+ * gets session_close only for a session its session_open accepted. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <check.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blocking_client.h"
+#include "fastport/engine.h"
+#include "fastport/plugin.h"
+
+/* ---- a machine with more cores than the engine can run workers ---- */
+
+static atomic_long fake_online_cpus; /* 0: the real count */
+
+/* Exported, so it interposes libc's for libfastport too (the tests are built
+ * with hidden visibility): that is how the engine counts cores. */
+__attribute__((visibility("default"))) long sysconf(int name)
+{
+    static long (*real_sysconf)(int);
+    long fake = atomic_load(&fake_online_cpus);
+    if (name == _SC_NPROCESSORS_ONLN && fake > 0)
+        return fake;
+    if (!real_sysconf) {
+        void *sym = dlsym(RTLD_NEXT, "sysconf");
+        memcpy(&real_sysconf, &sym, sizeof sym);
+    }
+    return real_sysconf(name);
+}
+
+/* ---- built-in plugins that record what they were told ---- */
+
+enum { N_RECORDERS = 3 };
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int opened[N_RECORDERS];
+    int closed[N_RECORDERS];
+    int refuse[N_RECORDERS]; /* session_open answers FP_EINVAL */
+    int workers_started;
+    unsigned highest_worker;
+} seen = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, {0}, {0}, 0, 0};
+
+static const fp_engine_api *api;
+
+static fp_status recorder_init(const fp_engine_api *engine_api, const fp_kv *opts, size_t n_opts,
+                               void **ctx, char *err, size_t err_len)
+{
+    (void)opts; (void)n_opts; (void)ctx; (void)err; (void)err_len;
+    api = engine_api;
+    return FP_OK;
+}
+
+static fp_status record_open(int which)
+{
+    pthread_mutex_lock(&seen.lock);
+    seen.opened[which]++;
+    int refuse = seen.refuse[which];
+    pthread_mutex_unlock(&seen.lock);
+    return refuse ? FP_EINVAL : FP_OK;
+}
+
+static void record_close(int which)
+{
+    pthread_mutex_lock(&seen.lock);
+    seen.closed[which]++;
+    pthread_cond_broadcast(&seen.cond);
+    pthread_mutex_unlock(&seen.lock);
+}
+
+static void first_worker_start(void *ctx, unsigned worker)
+{
+    (void)ctx;
+    pthread_mutex_lock(&seen.lock);
+    seen.workers_started++;
+    if (worker > seen.highest_worker) seen.highest_worker = worker;
+    pthread_mutex_unlock(&seen.lock);
+}
+
+static fp_status first_echo(void *ctx, fp_session *s, uint16_t id, const uint8_t *payload, size_t len)
+{
+    (void)ctx;
+    return api->send(s, id, payload, len, 0);
+}
+
+#define RECORDER_CALLBACKS(index)                                                                  \
+    static fp_status open_##index(void *ctx, fp_session *s)                                        \
+    {                                                                                              \
+        (void)ctx; (void)s;                                                                        \
+        return record_open(index);                                                                 \
+    }                                                                                              \
+    static void close_##index(void *ctx, fp_session *s, fp_status why)                             \
+    {                                                                                              \
+        (void)ctx; (void)s; (void)why;                                                             \
+        record_close(index);                                                                       \
+    }
+RECORDER_CALLBACKS(0)
+RECORDER_CALLBACKS(1)
+RECORDER_CALLBACKS(2)
+
+static const fp_plugin_desc recorders[N_RECORDERS] = {
+    {FP_PLUGIN_HEADER("first", "1", "records, echoes, counts workers"), .init = recorder_init,
+     .worker_start = first_worker_start, .session_open = open_0, .session_close = close_0,
+     .catch_all = first_echo},
+    {FP_PLUGIN_HEADER("second", "1", "records"), .session_open = open_1, .session_close = close_1},
+    {FP_PLUGIN_HEADER("third", "1", "records"), .session_open = open_2, .session_close = close_2},
+};
+
+static fp_engine *engine;
+static fp_addr server;
+
+static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t err_len)
+{
+    static const fp_plugin_desc *const builtins[N_RECORDERS] = {&recorders[0], &recorders[1], &recorders[2]};
+    fp_engine_config cfg;
+    fp_engine_config_init(&cfg);
+    cfg.transport = "epoll";
+    cfg.transport_dir = getenv("FP_TEST_TRANSPORT_DIR");
+    cfg.plugin_dir = getenv("FP_TEST_PLUGIN_DIR");
+    cfg.builtin_plugins = builtins;
+    cfg.n_builtin_plugins = n_plugins;
+    cfg.workers = workers;
+    cfg.log_level = FP_LOG_WARN;
+    return fp_engine_create(&cfg, err, err_len);
+}
+
+static void start(unsigned workers, size_t n_plugins)
+{
+    char err[512];
+    engine = create(workers, n_plugins, err, sizeof err);
+    ck_assert_msg(engine != NULL, "create: %s", err);
+    ck_assert_int_eq(fp_engine_listen(engine, "127.0.0.1:0", err, sizeof err), FP_OK);
+    ck_assert_int_eq(fp_engine_listen_addr(engine, 0, &server), FP_OK);
+    ck_assert_msg(fp_engine_start(engine, err, sizeof err) == FP_OK, "start: %s", err);
+}
+
+static int wait_closed(int which, int want)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&seen.lock);
+    while (seen.closed[which] < want && pthread_cond_timedwait(&seen.cond, &seen.lock, &deadline) == 0)
+        ;
+    int got = seen.closed[which];
+    pthread_mutex_unlock(&seen.lock);
+    return got;
+}
+
+static void echo_once(int fd, const char *text)
+{
+    uint8_t buf[65536];
+    uint16_t id = 0;
+    ck_assert_int_eq(bc_send(fd, 0x0042, text, strlen(text)), 0);
+    int n = bc_recv(fd, &id, buf);
+    ck_assert_int_eq(n, (int)strlen(text));
+    ck_assert_uint_eq(id, 0x0042);
+    ck_assert_mem_eq(buf, text, strlen(text));
+}
+
+/* ---- workers ---- */
+
+START_TEST(default_workers_stop_at_what_session_ids_address)
+{
+    atomic_store(&fake_online_cpus, 1000);
+    start(0, 1);
+    pthread_mutex_lock(&seen.lock);
+    int started = seen.workers_started;
+    unsigned highest = seen.highest_worker;
+    pthread_mutex_unlock(&seen.lock);
+    ck_assert_int_eq(started, (int)FP_ENGINE_MAX_WORKERS);
+    ck_assert_uint_eq(highest, FP_ENGINE_MAX_WORKERS - 1);
+    enum { CLIENTS = 8 };
+    int fds[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        fds[i] = bc_connect(&server, 5000);
+        ck_assert_int_ge(fds[i], 0);
+        echo_once(fds[i], "served by one of 256 workers");
+    }
+    ck_assert_uint_eq(fp_engine_stat(engine, "sessions_open"), CLIENTS);
+    for (int i = 0; i < CLIENTS; i++) close(fds[i]);
+    ck_assert_int_eq(wait_closed(0, CLIENTS), CLIENTS);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
+START_TEST(a_core_count_within_the_limit_is_used_as_is)
+{
+    atomic_store(&fake_online_cpus, 3);
+    start(0, 1);
+    pthread_mutex_lock(&seen.lock);
+    ck_assert_int_eq(seen.workers_started, 3);
+    pthread_mutex_unlock(&seen.lock);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
+START_TEST(explicit_workers_over_the_limit_are_refused)
+{
+    char err[512] = "";
+    ck_assert_ptr_null(create(FP_ENGINE_MAX_WORKERS + 1, 1, err, sizeof err));
+    ck_assert_msg(strstr(err, "workers 257 out of range: must be 1..256") != NULL, "%s", err);
+    fp_engine *e = create(FP_ENGINE_MAX_WORKERS, 1, err, sizeof err);
+    ck_assert_msg(e != NULL, "the limit itself is allowed: %s", err);
+    fp_engine_destroy(e);
+}
+END_TEST
+
+/* ---- session_open / session_close pairing ---- */
+
+START_TEST(a_refused_session_is_closed_only_for_plugins_that_accepted_it)
+{
+    seen.refuse[1] = 1;
+    start(1, 3);
+    int fd = bc_connect(&server, 5000);
+    ck_assert_int_ge(fd, 0);
+    /* Closes run last plugin first, so once the first one has its close,
+     * every close the engine was going to deliver has been delivered. */
+    ck_assert_int_eq(wait_closed(0, 1), 1);
+    pthread_mutex_lock(&seen.lock);
+    ck_assert_int_eq(seen.opened[0], 1);
+    ck_assert_int_eq(seen.opened[1], 1);
+    ck_assert_int_eq(seen.opened[2], 0);
+    ck_assert_int_eq(seen.closed[1], 0);
+    ck_assert_int_eq(seen.closed[2], 0);
+    pthread_mutex_unlock(&seen.lock);
+    ck_assert_uint_eq(fp_engine_stat(engine, "sessions_refused"), 1);
+    close(fd);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
+START_TEST(an_accepted_session_is_closed_once_for_every_plugin)
+{
+    start(1, 3);
+    int fd = bc_connect(&server, 5000);
+    ck_assert_int_ge(fd, 0);
+    echo_once(fd, "all three accepted");
+    close(fd);
+    ck_assert_int_eq(wait_closed(0, 1), 1);
+    pthread_mutex_lock(&seen.lock);
+    for (int i = 0; i < N_RECORDERS; i++) {
+        ck_assert_int_eq(seen.opened[i], 1);
+        ck_assert_int_eq(seen.closed[i], 1);
+    }
+    pthread_mutex_unlock(&seen.lock);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
+static Suite *engine_limits_suite(void)
+{
+    Suite *s = suite_create("engine_limits");
+    TCase *t = tcase_create("limits");
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, default_workers_stop_at_what_session_ids_address);
+    tcase_add_test(t, a_core_count_within_the_limit_is_used_as_is);
+    tcase_add_test(t, explicit_workers_over_the_limit_are_refused);
+    tcase_add_test(t, a_refused_session_is_closed_only_for_plugins_that_accepted_it);
+    tcase_add_test(t, an_accepted_session_is_closed_once_for_every_plugin);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(engine_limits_suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
