@@ -123,6 +123,11 @@ struct fp_worker {
     uint64_t drain_timer;
     uint64_t close_grace_timer; /* after the drain timeout: stop waiting for on_closed */
 
+    /* tw is written under both locks (wake_lock first) and read under
+     * either: posters take only wake_lock, so waking a worker never waits
+     * behind a stats refresh or a session listing. */
+    fp_mutex wake_lock;
+
     /* transport counters snapshot, refreshed on FP_MAIL_STATS and at exit */
     fp_mutex stats_lock;
     fp_cond stats_cond;

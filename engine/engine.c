@@ -226,6 +226,7 @@ static fp_status init_workers(fp_engine *e)
         w->engine = e;
         w->index = i;
         w->free_head = SLOT_NONE;
+        fp_mutex_init(&w->wake_lock);
         fp_mutex_init(&w->stats_lock);
         fp_cond_init(&w->stats_cond);
         w->mailbox = fp_mailbox_create(MAILBOX_CAPACITY);
@@ -250,6 +251,7 @@ static void free_workers(fp_engine *e)
             fp_codec_destroy(w->codec);
         free(w->tstats);
         free(w->snapshot);
+        fp_mutex_destroy(&w->wake_lock);
         fp_mutex_destroy(&w->stats_lock);
         fp_cond_destroy(&w->stats_cond);
     }

@@ -27,12 +27,24 @@ fp_status fp_worker_post(fp_worker *w, fp_mail *mail)
     if (st == FP_OK && was_empty) {
         /* the lock keeps the queue alive while a poster wakes it during
          * the worker's teardown */
-        fp_mutex_lock(&w->stats_lock);
+        fp_mutex_lock(&w->wake_lock);
         if (w->tw)
             w->engine->transport.vt->wake(w->tw);
-        fp_mutex_unlock(&w->stats_lock);
+        fp_mutex_unlock(&w->wake_lock);
     }
     return st;
+}
+
+/* Returns the previous one. */
+static fp_tworker *set_tworker(fp_worker *w, fp_tworker *tw)
+{
+    fp_mutex_lock(&w->wake_lock);
+    fp_mutex_lock(&w->stats_lock);
+    fp_tworker *old = w->tw;
+    w->tw = tw;
+    fp_mutex_unlock(&w->stats_lock);
+    fp_mutex_unlock(&w->wake_lock);
+    return old;
 }
 
 /* ---- transport stats snapshot ---- */
@@ -209,9 +221,7 @@ static fp_status worker_setup(fp_worker *w)
     const fp_transport_vtbl *vt = e->transport.vt;
     fp_tworker *tw = NULL;
     fp_status st = vt->worker_open(e->t, w->index, w, &tw);
-    fp_mutex_lock(&w->stats_lock);
-    w->tw = tw;
-    fp_mutex_unlock(&w->stats_lock);
+    set_tworker(w, tw);
     if (st != FP_OK) {
         snprintf(w->start_err, sizeof w->start_err, "worker %u: transport %s worker_open failed: %s",
                  w->index, vt->name, fp_strerror(st));
@@ -246,11 +256,7 @@ static void worker_teardown(fp_worker *w)
         if (e->plugins[i].desc->worker_stop)
             e->plugins[i].desc->worker_stop(e->plugins[i].ctx, w->index);
     refresh_transport_stats(w);
-    fp_mutex_lock(&w->stats_lock);
-    fp_tworker *tw = w->tw;
-    w->tw = NULL;
-    fp_mutex_unlock(&w->stats_lock);
-    e->transport.vt->worker_close(tw);
+    e->transport.vt->worker_close(set_tworker(w, NULL));
 }
 
 void fp_worker_main(void *arg)
@@ -262,10 +268,7 @@ void fp_worker_main(void *arg)
     fp_status st = worker_setup(w);
     report_start(w, st);
     if (st != FP_OK) {
-        fp_mutex_lock(&w->stats_lock);
-        fp_tworker *tw = w->tw;
-        w->tw = NULL;
-        fp_mutex_unlock(&w->stats_lock);
+        fp_tworker *tw = set_tworker(w, NULL);
         if (tw)
             vt->worker_close(tw);
         return;

@@ -29,6 +29,7 @@ if(TARGET epoll)
 endif()
 
 fp_add_check_test(check_session SOURCES check_session.c LIBS fastport_core)
+fp_add_check_test(check_worker_wake SOURCES check_worker_wake.c LIBS fastport_core Threads::Threads)
 
 add_library(fixture_plugin_apitest MODULE fixtures/apitest_plugin.c)
 target_link_libraries(fixture_plugin_apitest PRIVATE fastport::sdk)
