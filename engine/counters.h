@@ -32,6 +32,7 @@
     X(recv_paused, SUM)            \
     X(queued_bytes_max, MAX)       \
     X(idle_timeouts, SUM)          \
+    X(frame_timeouts, SUM)         \
     X(close_timeouts, SUM)         \
     X(drain_aborts, SUM)           \
     X(closes_abandoned, SUM)       \

@@ -106,6 +106,53 @@ void fp_session_idle_arm(fp_session *s)
                                  idle_fired, s, NULL);
 }
 
+static void frame_timer_cancel(fp_session *s)
+{
+    if (s->frame_timer)
+        fp_timer_cancel(s->worker->timers, s->frame_timer);
+    s->frame_timer = 0;
+}
+
+static void frame_timeout_fired(void *a, void *b)
+{
+    (void)b;
+    fp_session *s = a;
+    fp_engine *e = s->worker->engine;
+    s->frame_timer = 0;
+    if (s->state != FP_SESSION_OPEN || !s->frame_started_ns)
+        return;
+    uint64_t deadline = s->frame_started_ns + (uint64_t)e->cfg.frame_timeout_ms * NS_PER_MS;
+    if (fp_mono_ns() < deadline) {
+        /* the frame it was armed for completed; a later one is pending */
+        s->frame_timer = fp_timer_add(s->worker->timers, deadline, frame_timeout_fired, s, NULL);
+        return;
+    }
+    fp_count_add(counters_of(s), FP_C_frame_timeouts, 1);
+    fp_log(FP_LOG_DEBUG, "session %016llx: frame not complete after %u ms, closing", (unsigned long long)s->id,
+           e->cfg.frame_timeout_ms);
+    fp_session_close(s, 0);
+}
+
+/* After a feed: a partial frame that began in it starts its clock. One
+ * timer per session, armed only while a frame is pending and re-armed
+ * from the firing, so whole frames cost no timer work. */
+static void frame_clock_update(fp_session *s, int pending_before, uint64_t frames_before)
+{
+    fp_engine *e = s->worker->engine;
+    if (!e->cfg.frame_timeout_ms)
+        return;
+    if (!fp_framer_pending(&s->framer)) {
+        s->frame_started_ns = 0;
+        return;
+    }
+    if (!pending_before || s->rx_packets != frames_before)
+        s->frame_started_ns = s->last_recv_ns;
+    if (!s->frame_timer)
+        s->frame_timer = fp_timer_add(s->worker->timers,
+                                      s->frame_started_ns + (uint64_t)e->cfg.frame_timeout_ms * NS_PER_MS,
+                                      frame_timeout_fired, s, NULL);
+}
+
 static void close_deadline_fired(void *a, void *b)
 {
     (void)b;
@@ -137,6 +184,7 @@ void fp_session_close(fp_session *s, int abort)
     if (s->idle_timer)
         fp_timer_cancel(s->worker->timers, s->idle_timer);
     s->idle_timer = 0;
+    frame_timer_cancel(s);
     if (!abort) {
         /* a graceful close waits for the peer's FIN; never forever */
         s->idle_timer = fp_timer_add(s->worker->timers,
@@ -295,9 +343,13 @@ static void on_recv(void *conn_user, const uint8_t *data, size_t len)
     fp_count_add(&w->counters, FP_C_rx_bytes, len);
     w->rx_data = data;
     w->rx_end = data + len;
+    int pending_before = fp_framer_pending(&s->framer);
+    uint64_t frames_before = s->rx_packets;
     fp_status st = fp_framer_feed(&s->framer, data, len, w->engine->cfg.max_packet, dispatch_frame, s);
     w->rx_data = w->rx_end = NULL;
     if (st == FP_OK) {
+        if (s->state == FP_SESSION_OPEN)
+            frame_clock_update(s, pending_before, frames_before);
         pause_if_backlogged(s);
         return;
     }
@@ -349,6 +401,7 @@ static void on_closed(void *conn_user, fp_status why)
     if (s->idle_timer)
         fp_timer_cancel(w->timers, s->idle_timer);
     s->idle_timer = 0;
+    frame_timer_cancel(s);
     s->state = FP_SESSION_CLOSING; /* plugins may look, not send */
     fp_plugin_timers_cancel_all(s);
     if (!s->counted_open) /* an outbound session that never connected */

@@ -1,11 +1,15 @@
-/* The engine's own limits and pairings, each found in review: the default
- * worker count is clamped to what session ids can address, and a plugin
- * gets session_close only for a session its session_open accepted. */
+/* The engine's own limits and pairings: the default worker count is
+ * clamped to what session ids can address, a plugin gets session_close only
+ * for a session its session_open accepted (both found in review), and a
+ * frame must arrive whole within the frame timeout (slow senders). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <check.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -118,6 +122,8 @@ static const fp_plugin_desc recorders[N_RECORDERS] = {
 static fp_engine *engine;
 static fp_addr server;
 
+static uint32_t frame_timeout_ms = FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS;
+
 static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t err_len)
 {
     static const fp_plugin_desc *const builtins[N_RECORDERS] = {&recorders[0], &recorders[1], &recorders[2]};
@@ -129,6 +135,7 @@ static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t e
     cfg.builtin_plugins = builtins;
     cfg.n_builtin_plugins = n_plugins;
     cfg.workers = workers;
+    cfg.frame_timeout_ms = frame_timeout_ms;
     cfg.log_level = FP_LOG_WARN;
     return fp_engine_create(&cfg, err, err_len);
 }
@@ -153,6 +160,17 @@ static int wait_closed(int which, int want)
         ;
     int got = seen.closed[which];
     pthread_mutex_unlock(&seen.lock);
+    return got;
+}
+
+/* Counters are bumped after the callbacks that tell the test about them. */
+static uint64_t wait_stat(const char *name, uint64_t want)
+{
+    uint64_t got = 0;
+    for (int i = 0; i < 1000 && (got = fp_engine_stat(engine, name)) < want; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     return got;
 }
 
@@ -233,7 +251,7 @@ START_TEST(a_refused_session_is_closed_only_for_plugins_that_accepted_it)
     ck_assert_int_eq(seen.closed[1], 0);
     ck_assert_int_eq(seen.closed[2], 0);
     pthread_mutex_unlock(&seen.lock);
-    ck_assert_uint_eq(fp_engine_stat(engine, "sessions_refused"), 1);
+    ck_assert_uint_eq(wait_stat("sessions_refused", 1), 1);
     close(fd);
     fp_engine_destroy(engine);
 }
@@ -257,6 +275,121 @@ START_TEST(an_accepted_session_is_closed_once_for_every_plugin)
 }
 END_TEST
 
+/* ---- frame timeout ---- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void send_raw(int fd, const void *bytes, size_t len)
+{
+    ck_assert_int_eq(send(fd, bytes, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* 1: the server closed the connection within `ms`; 0: nothing came; -1: data came. */
+static int closed_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, ms) <= 0)
+        return 0;
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno == ECONNRESET) ? 1 : -1;
+}
+
+/* A 104-byte frame trickled a byte per 100 ms: the session lives while
+ * bytes keep coming (each resets the idle clock), so only the frame
+ * timeout closes it, before the frame could ever complete. */
+START_TEST(a_trickled_frame_closes_its_session)
+{
+    frame_timeout_ms = 300;
+    start(1, 1);
+    int fd = bc_connect(&server, 5000);
+    ck_assert_int_ge(fd, 0);
+    static const uint8_t header[4] = {0x00, 104, 0x00, 0x42};
+    size_t sent = 0;
+    int closed = 0;
+    while (!closed && sent < 104) {
+        send_raw(fd, &header[sent < 4 ? sent : 0], 1);
+        sent++;
+        closed = closed_within(fd, 100);
+        ck_assert_int_ne(closed, -1);
+    }
+    ck_assert_msg(closed, "a frame trickled over 10 s was never cut off");
+    ck_assert_uint_lt(sent, 104);
+    ck_assert_uint_eq(wait_stat("frame_timeouts", 1), 1);
+    close(fd);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
+START_TEST(whole_frames_far_apart_are_not_a_slow_frame)
+{
+    frame_timeout_ms = 200;
+    start(1, 1);
+    int fd = bc_connect(&server, 5000);
+    ck_assert_int_ge(fd, 0);
+    echo_once(fd, "first");
+    sleep_ms(600);
+    echo_once(fd, "second, long after");
+    ck_assert_uint_eq(fp_engine_stat(engine, "frame_timeouts"), 0);
+    close(fd);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
+/* The first frame's clock fires while the second is pending: the second
+ * gets its own full timeout, counted from its first byte. */
+START_TEST(each_frame_gets_its_own_timeout)
+{
+    frame_timeout_ms = 1000;
+    start(1, 1);
+    int fd = bc_connect(&server, 5000);
+    ck_assert_int_ge(fd, 0);
+    static const uint8_t first[] = {0x00, 0x06, 0x00, 0x42, 'a', 'b'};
+    static const uint8_t second[] = {0x00, 0x06, 0x00, 0x42, 'c', 'd'};
+    uint8_t glued[sizeof first];
+    send_raw(fd, first, 3);
+    sleep_ms(600);
+    memcpy(glued, first + 3, 3);
+    memcpy(glued + 3, second, 3);
+    send_raw(fd, glued, 6);
+    sleep_ms(600); /* past the first frame's deadline, within the second's */
+    send_raw(fd, second + 3, 3);
+    uint8_t buf[65536];
+    uint16_t id = 0;
+    ck_assert_int_eq(bc_recv(fd, &id, buf), 2);
+    ck_assert_mem_eq(buf, "ab", 2);
+    ck_assert_int_eq(bc_recv(fd, &id, buf), 2);
+    ck_assert_mem_eq(buf, "cd", 2);
+    ck_assert_uint_eq(fp_engine_stat(engine, "frame_timeouts"), 0);
+    close(fd);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
+START_TEST(a_zero_frame_timeout_never_closes)
+{
+    frame_timeout_ms = 0;
+    start(1, 1);
+    int fd = bc_connect(&server, 5000);
+    ck_assert_int_ge(fd, 0);
+    static const uint8_t frame[] = {0x00, 0x05, 0x00, 0x42, 'z'};
+    for (size_t i = 0; i < sizeof frame; i++) {
+        send_raw(fd, &frame[i], 1);
+        sleep_ms(150);
+    }
+    uint8_t buf[65536];
+    uint16_t id = 0;
+    ck_assert_int_eq(bc_recv(fd, &id, buf), 1);
+    ck_assert_uint_eq(fp_engine_stat(engine, "frame_timeouts"), 0);
+    close(fd);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
 static Suite *engine_limits_suite(void)
 {
     Suite *s = suite_create("engine_limits");
@@ -267,6 +400,10 @@ static Suite *engine_limits_suite(void)
     tcase_add_test(t, explicit_workers_over_the_limit_are_refused);
     tcase_add_test(t, a_refused_session_is_closed_only_for_plugins_that_accepted_it);
     tcase_add_test(t, an_accepted_session_is_closed_once_for_every_plugin);
+    tcase_add_test(t, a_trickled_frame_closes_its_session);
+    tcase_add_test(t, whole_frames_far_apart_are_not_a_slow_frame);
+    tcase_add_test(t, each_frame_gets_its_own_timeout);
+    tcase_add_test(t, a_zero_frame_timeout_never_closes);
     suite_add_tcase(s, t);
     return s;
 }

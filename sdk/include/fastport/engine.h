@@ -70,7 +70,16 @@ typedef struct fp_engine_config {
      * rules. The descriptors must outlive the engine. */
     const fp_plugin_desc *const *builtin_plugins;
     size_t n_builtin_plugins;
+
+    /* A frame whose first byte has arrived must be whole within this, or
+     * its session is closed (counted as frame_timeouts): a peer cannot hold
+     * a session and its partial-frame buffer by trickling bytes, which the
+     * idle timeout (nothing at all arrived) does not catch. 0: never;
+     * default FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS. */
+    uint32_t frame_timeout_ms;
 } fp_engine_config;
+
+#define FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS 10000u
 
 FP_API void fp_engine_config_init(fp_engine_config *cfg);
 
