@@ -23,6 +23,7 @@ typedef struct demo {
     fp_cli_list listen;
     fp_cli_list plugins;
     fp_cli_list compare;
+    fp_cli_list opts;
     const char *plot;
     uint8_t small;
     bool help;
@@ -40,6 +41,7 @@ enum {
     OPT_LISTEN,
     OPT_PLUGIN,
     OPT_COMPARE,
+    OPT_OPT,
     OPT_PLOT,
     OPT_SMALL,
     OPT_HELP,
@@ -81,6 +83,8 @@ static const fp_cli_option demo_options[OPT_COUNT] = {
                     FP_CLI_FIELD(demo, plugins)},
     [OPT_COMPARE] = {.name = "compare", .type = FP_CLI_STRING, .value = "T1,T2,...", .help = "compare",
                      .flags = FP_CLI_LIST | FP_CLI_COMMAS, FP_CLI_FIELD(demo, compare)},
+    [OPT_OPT] = {.name = "opt", .type = FP_CLI_STRING, .value = "KEY=VALUE", .help = "an option",
+                 .flags = FP_CLI_LIST | FP_CLI_PAIRS | FP_CLI_REPEATABLE, FP_CLI_FIELD(demo, opts)},
     [OPT_PLOT] = {.name = "plot", .type = FP_CLI_STRING, .value = "FILE.svg", .help = "plot",
                   .check = svg_file, FP_CLI_FIELD(demo, plot)},
     [OPT_SMALL] = {.name = "small", .type = FP_CLI_UNSIGNED, .value = "N", .help = "a byte",
@@ -231,6 +235,19 @@ START_TEST(a_list_not_unique_keeps_repeated_items)
     ACCEPT(CONNECT, "--compare=x,y,x");
     ck_assert_uint_eq(last.d.compare.n, 3);
     ck_assert_str_eq(last.d.compare.items[2], "x");
+}
+END_TEST
+
+START_TEST(key_value_pairs_are_split_at_the_first_equals)
+{
+    ACCEPT(CONNECT, "--opt=a=1", "--opt=b=", "--opt=c=x=y");
+    ck_assert_uint_eq(last.d.opts.n, 6);
+    ck_assert_str_eq(last.d.opts.items[0], "a");
+    ck_assert_str_eq(last.d.opts.items[1], "1");
+    ck_assert_str_eq(last.d.opts.items[2], "b");
+    ck_assert_str_eq(last.d.opts.items[3], "");
+    ck_assert_str_eq(last.d.opts.items[4], "c");
+    ck_assert_str_eq(last.d.opts.items[5], "x=y");
 }
 END_TEST
 
@@ -447,6 +464,15 @@ START_TEST(empty_item_in_a_list)
 }
 END_TEST
 
+START_TEST(pair_without_a_key)
+{
+    PARSE(CONNECT, "--opt=batch");
+    refused_with("demo: --opt=batch: expected KEY=VALUE; try --help");
+    PARSE(CONNECT, "--opt==1");
+    refused_with("demo: --opt==1: expected KEY=VALUE; try --help");
+}
+END_TEST
+
 START_TEST(required_option_missing)
 {
     PARSE("--workers=2");
@@ -589,6 +615,7 @@ static Suite *cli_suite(void)
     tcase_add_test(accept, a_range_may_be_one_number);
     tcase_add_test(accept, repeatable_options_collect_every_value_in_order);
     tcase_add_test(accept, a_list_not_unique_keeps_repeated_items);
+    tcase_add_test(accept, key_value_pairs_are_split_at_the_first_equals);
     tcase_add_test(accept, an_action_waives_the_required_options);
     tcase_add_test(accept, host_port_is_split_without_brackets);
     suite_add_tcase(s, accept);
@@ -611,6 +638,7 @@ static Suite *cli_suite(void)
     tcase_add_test(refuse, given_twice_where_not_repeatable);
     tcase_add_test(refuse, item_named_twice_in_a_unique_list);
     tcase_add_test(refuse, empty_item_in_a_list);
+    tcase_add_test(refuse, pair_without_a_key);
     tcase_add_test(refuse, required_option_missing);
     tcase_add_test(refuse, value_too_large_for_its_field_is_an_internal_error);
     tcase_add_test(refuse, a_short_error_buffer_is_cut_not_overrun);

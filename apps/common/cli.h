@@ -45,12 +45,14 @@ enum fp_cli_flags {
     FP_CLI_COMMAS = 1u << 3, /* with FP_CLI_LIST: each value is split at commas */
     FP_CLI_UNIQUE = 1u << 4, /* with FP_CLI_LIST: an item may not be given twice */
     FP_CLI_HEX = 1u << 5, /* UNSIGNED: 0x hex is accepted as well */
-    FP_CLI_ACTION = 1u << 6 /* --help, --version: required options are not asked for */
+    FP_CLI_ACTION = 1u << 6, /* --help, --version: required options are not asked for */
+    FP_CLI_PAIRS = 1u << 7   /* with FP_CLI_LIST: each value is KEY=VALUE, stored as two items */
 };
 
-/* Checks one value (or list item) beyond its type's syntax, and may store
- * what it derives into `target`, the program's options struct. Returns NULL
- * when the value is fine, else what was expected ("a loopback address"). */
+/* Checks one value beyond its type's syntax (each item of a list; with
+ * FP_CLI_PAIRS the whole KEY=VALUE), and may store what it derives into
+ * `target`, the program's options struct. Returns NULL when the value is
+ * fine, else what was expected ("a loopback address"). */
 typedef const char *(*fp_cli_check_fn)(const char *value, void *target);
 
 typedef struct fp_cli_option {
@@ -72,7 +74,8 @@ typedef struct fp_cli_option {
 #define FP_CLI_FIELD(type, member) .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
 #define FP_CLI_FIELD2(type, member) .offset2 = offsetof(type, member)
 
-/* An FP_CLI_LIST field: every value given, in order. */
+/* An FP_CLI_LIST field: every value given, in order; with FP_CLI_PAIRS
+ * items[2i] is the i-th KEY and items[2i + 1] its VALUE. */
 typedef struct fp_cli_list {
     const char **items;
     size_t n;

@@ -1,8 +1,9 @@
 /*
  * cli_list.c - options that collect values (FP_CLI_LIST): each value, or
  * each comma-separated item of it, appended in order; an item given twice
- * refused where the option wants them unique. The items point into argv,
- * or into a copy of a value split at its commas, which the list owns.
+ * refused where the option wants them unique, or KEY=VALUE pairs as two
+ * items each. The items point into argv, or into a copy of a value split at
+ * its commas or its '=', which the list owns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +43,26 @@ static char *own_copy(fp_cli_list *list, const char *value)
     return copy;
 }
 
+/* "KEY=VALUE" as the items KEY and VALUE; the key may not be empty. */
+static int add_pair(fp_cli *cli, const fp_cli_option *o, fp_cli_list *list, const char *value,
+                    int (*check_item)(fp_cli *cli, const fp_cli_option *o, const char *value,
+                                      const char *item))
+{
+    const char *eq = strchr(value, '=');
+    if (!eq || eq == value) return cli_refuse(cli, o, value, FP_CLI_MALFORMED);
+    if (check_item(cli, o, value, value) < 0) return -1;
+    char *key = own_copy(list, value);
+    if (!key) return cli_fail(cli, "out of memory");
+    key[eq - value] = '\0';
+    if (add_item(cli, o, list, value, key) < 0) return -1;
+    return add_item(cli, o, list, value, key + (eq - value) + 1);
+}
+
 int cli_list_add(fp_cli *cli, const fp_cli_option *o, const char *value,
                  int (*check_item)(fp_cli *cli, const fp_cli_option *o, const char *value, const char *item))
 {
     fp_cli_list *list = field_of(cli->target, o);
+    if (o->flags & FP_CLI_PAIRS) return add_pair(cli, o, list, value, check_item);
     if (!(o->flags & FP_CLI_COMMAS)) {
         if (check_item(cli, o, value, value) < 0) return -1;
         return add_item(cli, o, list, value, value);

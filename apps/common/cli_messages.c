@@ -96,11 +96,16 @@ static void describe(const fp_cli_option *o, char *out, size_t out_len)
         describe_choices(o, choices, sizeof choices);
         snprintf(out, out_len, "one of %s", choices);
         return;
-    case FP_CLI_ADDRESS: snprintf(out, out_len, "HOST:PORT or [IPV6]:PORT with a port in %s", bounds); return;
+    case FP_CLI_ADDRESS:
+        snprintf(out, out_len, "HOST:PORT or [IPV6]:PORT with a port in %s", bounds);
+        return;
     case FP_CLI_FLAG:
     case FP_CLI_STRING: break;
     }
-    snprintf(out, out_len, "a non-empty %s", o->value ? o->value : "value");
+    if (o->flags & FP_CLI_PAIRS)
+        snprintf(out, out_len, "%s", o->value);
+    else
+        snprintf(out, out_len, "a non-empty %s", o->value ? o->value : "value");
 }
 
 int cli_refuse(fp_cli *cli, const fp_cli_option *o, const char *value, int why)

@@ -47,9 +47,9 @@ static void wait_for_stop(fp_engine *e, uint32_t interval_ms)
 static int listen_all(fp_engine *e, const server_options *opts)
 {
     char err[512];
-    for (size_t i = 0; i < opts->n_listen; i++) {
-        if (fp_engine_listen(e, opts->listen[i], err, sizeof err) != FP_OK) {
-            say(FP_LOG_ERROR, "cannot listen on %s: %s", opts->listen[i], err);
+    for (size_t i = 0; i < opts->listen.n; i++) {
+        if (fp_engine_listen(e, opts->listen.items[i], err, sizeof err) != FP_OK) {
+            say(FP_LOG_ERROR, "cannot listen on %s: %s", opts->listen.items[i], err);
             return -1;
         }
     }
@@ -94,7 +94,7 @@ static int serve(const server_options *opts)
         fp_engine_destroy(e);
         return EXIT_RUNTIME;
     }
-    if (announce(e, opts->n_listen) < 0) {
+    if (announce(e, opts->listen.n) < 0) {
         fp_engine_request_stop(e);
         server_os_stop_source_end();
         fp_engine_destroy(e);
@@ -123,15 +123,15 @@ int main(int argc, char **argv)
     server_options opts;
     char err[512] = "";
     if (server_options_parse(&opts, argc, argv, err, sizeof err) < 0) {
-        fprintf(stderr, "fastport-server: %s\ntry --help for the list of options\n", err);
+        fprintf(stderr, "%s\n", err);
         server_options_free(&opts);
         return EXIT_USAGE;
     }
 
     int rc = 0;
-    if (opts.action == SERVER_HELP) {
+    if (opts.help) {
         server_options_print_help(stdout, opts.engine.transport_dir, opts.engine.plugin_dir);
-    } else if (opts.action == SERVER_VERSION) {
+    } else if (opts.version) {
         printf("fastport-server %s\n", fp_version());
     } else {
         log_level = opts.engine.log_level;

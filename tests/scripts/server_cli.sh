@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# fastport-server's command line: usage errors exit 2 naming what was wrong,
-# engine refusals exit 2 naming what is available, --help and --version
-# exit 0. Usage: server_cli.sh SERVER_BINARY EXPECTED_VERSION
+# fastport-server's command line: usage errors exit 2 with one line naming
+# what was wrong, engine refusals exit 2 naming what is available, --help
+# and --version exit 0. Usage: server_cli.sh SERVER_BINARY EXPECTED_VERSION
 set -uo pipefail
 
 server="$1"
@@ -34,7 +34,8 @@ expect_usage_error() { # expect_usage_error NAME TEXT ARGS...
     run --listen=127.0.0.1:0 "$@"
     check "${name}: exit 2" status_is 2
     check "${name}: names '${text}'" err_has "${text}"
-    check "${name}: says try --help" err_has "try --help"
+    check "${name}: one line, the program's name first" grep -qx "fastport-server: .*; try --help" "${work}/err"
+    check "${name}: nothing else on stderr" test "$(wc -l <"${work}/err")" -eq 1
     check "${name}: prints nothing on stdout" test ! -s "${work}/out"
 }
 
