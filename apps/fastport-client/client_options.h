@@ -1,8 +1,8 @@
 /*
- * client_options.h - fastport-client's command line.
- *
- * Every option is --name=VALUE (or a bare --help / --version); anything
- * unknown, missing or out of range is an error naming the option.
+ * client_options.h - fastport-client's command line: its option table
+ * (client_options.c) read by the shared parser (apps/common/cli.h); every
+ * option is --NAME=VALUE (or a bare --help / --version), and anything
+ * unknown, missing or out of range is refused in one line naming it.
  */
 #ifndef FASTPORT_CLIENT_OPTIONS_H
 #define FASTPORT_CLIENT_OPTIONS_H
@@ -17,10 +17,9 @@
  * one frame. */
 #define CLIENT_MAX_SIZE 65000u
 
-typedef enum client_action { CLIENT_RUN = 0, CLIENT_HELP, CLIENT_VERSION } client_action;
-
 typedef struct client_options {
-    client_action action;
+    int help;
+    int version;
     const char *transport;     /* NULL: the engine's default order */
     const char *transport_dir; /* NULL: <exe>/../lib/fastport/transports */
     const char *connect;       /* HOST:PORT, required */
@@ -30,7 +29,8 @@ typedef struct client_options {
     uint32_t timeout_ms;       /* longest wait for any one reply */
 } client_options;
 
-/* Returns 0, or -1 with a one-line reason in `err`. */
+/* Returns 0, or -1 with the one-line refusal in `err`, the program's name
+ * first. */
 int client_options_parse(client_options *opts, int argc, char **argv, char *err, size_t err_len);
 
 void client_options_print_help(FILE *out);

@@ -69,14 +69,14 @@ int main(int argc, char **argv)
     client_options opts;
     char err[512];
     if (client_options_parse(&opts, argc, argv, err, sizeof err) != 0) {
-        fprintf(stderr, "fastport-client: %s\n", err);
+        fprintf(stderr, "%s\n", err);
         return EXIT_USAGE;
     }
-    if (opts.action == CLIENT_HELP) {
+    if (opts.help) {
         client_options_print_help(stdout);
         return 0;
     }
-    if (opts.action == CLIENT_VERSION) {
+    if (opts.version) {
         printf("fastport-client %s\n", fp_version());
         return 0;
     }
