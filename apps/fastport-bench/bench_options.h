@@ -1,9 +1,8 @@
 /*
- * bench_options.h - fastport-bench's command line.
- *
- * Strict like fastport-server's: every option is --NAME=VALUE (or a bare
- * --help / --version); an unknown option, a malformed or out-of-range value
- * or two options that contradict each other is an error naming the option.
+ * bench_options.h - fastport-bench's command line: its option table
+ * (bench_options.c) read by the shared parser (apps/common/cli.h), so it is
+ * strict and worded like every FastPort program's; the checks across
+ * options (--connect or --compare, --duration or --iterations) stay here.
  */
 #ifndef FASTPORT_BENCH_OPTIONS_H
 #define FASTPORT_BENCH_OPTIONS_H
@@ -14,6 +13,8 @@
 
 #include <fastport/engine.h>
 
+#include "cli.h"
+
 /* Room left in a frame for the BenchmarkResponse fields around the payload
  * (header, result, three timestamps, sequence, tags and lengths). */
 #define BENCH_PAYLOAD_MAX (FP_PAYLOAD_MAX_SIZE - 128u)
@@ -21,18 +22,13 @@
 #define BENCH_DEFAULT_POOL 1024u
 #define BENCH_DEFAULT_SEED UINT64_C(0x4650535045524655)
 
-typedef enum bench_action {
-    BENCH_RUN = 0,
-    BENCH_HELP,
-    BENCH_VERSION
-} bench_action;
-
 typedef struct bench_options {
-    bench_action action;
+    int help;
+    int version;
 
     const char *transport;     /* client transport; NULL: --compare's name, or the default */
     const char *transport_dir; /* NULL: the engine's default */
-    const char *connect;       /* HOST:PORT; set exactly when n_compare is 0 */
+    const char *connect;       /* HOST:PORT; set exactly when compare is empty */
 
     uint32_t sessions;
     uint32_t depth;            /* requests in flight per session */
@@ -44,6 +40,7 @@ typedef struct bench_options {
     uint32_t duration_ms;
 
     /* At most one of the two is non-zero; both zero: no warm-up. */
+    const char *warmup;          /* as given: N or SECs */
     uint32_t warmup_per_session; /* replies per session */
     uint32_t warmup_ms;
 
@@ -53,9 +50,7 @@ typedef struct bench_options {
     const char *csv_path;  /* NULL: no CSV */
     const char *plot_path; /* NULL: no SVG */
 
-    char **compare;        /* transport names, in order (may repeat) */
-    size_t n_compare;
-    char *compare_storage; /* the split copy of --compare's value */
+    fp_cli_list compare;     /* transport names, in order (may repeat) */
     const char *server_bin;  /* NULL: fastport-server next to this program */
     uint32_t server_workers;
 
@@ -66,7 +61,8 @@ typedef struct bench_options {
 } bench_options;
 
 /* Parses argv into `opts`; free with bench_options_free, also after a
- * failure. Returns 0, or -1 with a one-line reason in `err`. */
+ * failure. Returns 0, or -1 with the one-line refusal in `err`, the
+ * program's name first. */
 int bench_options_parse(bench_options *opts, int argc, char **argv, char *err, size_t err_len);
 
 void bench_options_free(bench_options *opts);

@@ -53,17 +53,17 @@ static void name_targets(session_state *st)
     const bench_options *o = st->opts;
     for (size_t i = 0; i < st->n_targets; i++) {
         target *t = &st->targets[i];
-        if (o->n_compare == 0) {
+        if (o->compare.n == 0) {
             snprintf(t->name, sizeof t->name, "%s", o->transport ? o->transport : "default");
             t->client_transport = o->transport;
             t->address = o->connect;
             continue;
         }
         size_t seen = 1;
-        for (size_t j = 0; j < i; j++) seen += strcmp(o->compare[j], o->compare[i]) == 0;
-        if (seen > 1) snprintf(t->name, sizeof t->name, "%s#%zu", o->compare[i], seen);
-        else snprintf(t->name, sizeof t->name, "%s", o->compare[i]);
-        t->client_transport = o->transport ? o->transport : o->compare[i];
+        for (size_t j = 0; j < i; j++) seen += strcmp(o->compare.items[j], o->compare.items[i]) == 0;
+        if (seen > 1) snprintf(t->name, sizeof t->name, "%s#%zu", o->compare.items[i], seen);
+        else snprintf(t->name, sizeof t->name, "%s", o->compare.items[i]);
+        t->client_transport = o->transport ? o->transport : o->compare.items[i];
     }
 }
 
@@ -73,11 +73,11 @@ static int start_servers(session_state *st)
     char default_bin[4096];
     const char *bin = o->server_bin ? o->server_bin
                                     : bench_server_default_binary(default_bin, sizeof default_bin);
-    for (size_t i = 0; i < o->n_compare; i++) {
+    for (size_t i = 0; i < o->compare.n; i++) {
         target *t = &st->targets[i];
         bench_server_config cfg = {
             .binary = bin,
-            .transport = o->compare[i],
+            .transport = o->compare.items[i],
             .transport_dir = o->transport_dir,
             .workers = o->server_workers,
             .cpu = o->server_cpu,
@@ -132,7 +132,7 @@ static void print_banner(const session_state *st)
 {
     const bench_options *o = st->opts;
     char server[512];
-    if (o->n_compare == 0) {
+    if (o->compare.n == 0) {
         snprintf(server, sizeof server, "%s", o->connect);
     } else {
         size_t used = (size_t)snprintf(server, sizeof server,
@@ -144,7 +144,7 @@ static void print_banner(const session_state *st)
     }
     fp_bench_banner b = {
         .server = server,
-        .transport = o->transport ? o->transport : (o->n_compare ? "same as the server's" : NULL),
+        .transport = o->transport ? o->transport : (o->compare.n ? "same as the server's" : NULL),
         .iterations = o->iterations,
         .duration_s = o->duration_ms / 1000.0,
         .warmup_requests = (uint64_t)o->warmup_per_session * o->sessions,
@@ -255,7 +255,7 @@ static int run_once(session_state *st, target *t, int run)
 static void write_outputs(session_state *st)
 {
     const bench_options *o = st->opts;
-    if (o->n_compare > 0 || o->runs > 1) {
+    if (o->compare.n > 0 || o->runs > 1) {
         fp_bench_column *cols = calloc(st->n_targets, sizeof *cols);
         if (cols) {
             for (size_t i = 0; i < st->n_targets; i++)
@@ -316,7 +316,7 @@ static void free_state(session_state *st)
 int bench_run(const bench_options *o)
 {
     session_state st = {.opts = o};
-    st.n_targets = o->n_compare ? o->n_compare : 1;
+    st.n_targets = o->compare.n ? o->compare.n : 1;
     st.targets = calloc(st.n_targets, sizeof *st.targets);
     if (!st.targets ||
         bench_payload_pool_init(&st.pool, o->payload_min, o->payload_max, BENCH_DEFAULT_POOL,

@@ -36,14 +36,14 @@ int main(int argc, char **argv)
     bench_options opts;
     char err[512] = "";
     if (bench_options_parse(&opts, argc, argv, err, sizeof err) < 0) {
-        fprintf(stderr, "fastport-bench: %s\ntry --help for the list of options\n", err);
+        fprintf(stderr, "%s\n", err);
         bench_options_free(&opts);
         return EXIT_USAGE;
     }
     int rc = 0;
-    if (opts.action == BENCH_HELP) {
+    if (opts.help) {
         bench_options_print_help(stdout);
-    } else if (opts.action == BENCH_VERSION) {
+    } else if (opts.version) {
         printf("fastport-bench %s\n", fp_version());
     } else {
         /* A server closing mid-send must be an error return, not a kill. */

@@ -20,13 +20,15 @@ fail() {
     failures=$((failures + 1))
 }
 
-usage_error() { # usage_error WORD ARGS...: exits 2 naming WORD on stderr
+usage_error() { # usage_error WORD ARGS...: exits 2 naming WORD in one line on stderr
     local word=$1
     shift
     "$bench" "$@" >"$work/out" 2>"$work/err"
     local status=$?
     [ "$status" -eq 2 ] || fail "$*: exit $status, expected 2"
     grep -qF -- "$word" "$work/err" || fail "$*: message does not name '$word': $(cat "$work/err")"
+    grep -qx -- "fastport-bench: .*; try --help" "$work/err" && [ "$(wc -l <"$work/err")" -eq 1 ] ||
+        fail "$*: not one line 'fastport-bench: ...; try --help': $(cat "$work/err")"
     [ -s "$work/out" ] && fail "$*: printed on stdout"
 }
 
@@ -45,6 +47,8 @@ usage_error "--warmup" --connect=127.0.0.1:1 --warmup=abc
 usage_error "--plot" --connect=127.0.0.1:1 --plot=out.png
 usage_error "--depth" --connect=127.0.0.1:1 --depth
 usage_error "--runs" --connect=127.0.0.1:1 --runs=1 --runs=2
+usage_error "--server-cpu needs --compare" --connect=127.0.0.1:1 --server-cpu=0
+usage_error "--seed=0x" --connect=127.0.0.1:1 --seed=0x
 
 "$bench" --help >"$work/help" 2>&1 || fail "--help exit status"
 grep -q -- '--compare=' "$work/help" || fail "--help does not list --compare"
