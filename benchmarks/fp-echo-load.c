@@ -85,9 +85,9 @@ static int run(const load_options *o)
 int main(int argc, char **argv)
 {
     load_options o;
-    char err[256];
+    char err[512];
     if (load_options_parse(&o, argc, argv, err, sizeof err) < 0) {
-        fprintf(stderr, "fp-echo-load: %s\ntry --help for the list of options\n", err);
+        fprintf(stderr, "%s\n", err);
         return 2;
     }
     if (o.help) {
