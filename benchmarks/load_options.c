@@ -27,32 +27,37 @@ enum {
     OPT_COUNT
 };
 
-/* The load is for this machine's server only: resolves --connect into
- * o->addr when it is a loopback address. */
-static const char *loopback_target(const char *value, void *target)
+/* Fills `addr` for a loopback HOST (127.0.0.0/8 or ::1) and returns its
+ * length; 0 for any other host. */
+static socklen_t loopback_sockaddr(const char *host, uint16_t port, struct sockaddr_storage *addr)
 {
-    static const char expected[] = "a loopback address: 127.0.0.0/8, [::1] or localhost";
-    load_options *o = target;
-    char host[64];
-    uint16_t port;
-    if (fp_cli_parse_host_port(value, host, sizeof host, 1, 65535, &port) != FP_CLI_OK) return expected;
-    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
-    memset(&o->addr, 0, sizeof o->addr);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&o->addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&o->addr;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+    memset(addr, 0, sizeof *addr);
     if (inet_pton(AF_INET, host, &v4->sin_addr) == 1 && (ntohl(v4->sin_addr.s_addr) >> 24) == 127) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons(port);
-        o->addr_len = sizeof *v4;
-        return NULL;
+        return sizeof *v4;
     }
     if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1 && IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons(port);
-        o->addr_len = sizeof *v6;
-        return NULL;
+        return sizeof *v6;
     }
-    return expected;
+    return 0;
+}
+
+/* The load is for this machine's server only: --connect resolves into
+ * o->addr when it is a loopback address. */
+static const char *loopback_target(const char *value, void *target)
+{
+    load_options *o = target;
+    char host[64];
+    uint16_t port;
+    o->addr_len = 0;
+    if (fp_cli_parse_host_port(value, host, sizeof host, 1, 65535, &port) == FP_CLI_OK)
+        o->addr_len = loopback_sockaddr(strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, port, &o->addr);
+    return o->addr_len ? NULL : "a loopback address: 127.0.0.0/8, [::1] or localhost";
 }
 
 #define FIELD(member) FP_CLI_FIELD(load_options, member)
