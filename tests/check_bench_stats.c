@@ -789,6 +789,7 @@ START_TEST(report_and_banner_blocks)
     char *text = capture_close(&c);
     ck_assert_ptr_nonnull(strstr(text, "FastPort Benchmark\n"));
     ck_assert_ptr_nonnull(strstr(text, "Payload: 4096-16384 bytes, pool 1024\n"));
+    ck_assert_ptr_nonnull(strstr(text, "Payload Size: 4096-16384 bytes\n"));
     ck_assert_ptr_nonnull(strstr(text, "Sessions: 1000\n"));
     ck_assert_ptr_nonnull(strstr(text, "Average:  22.560 us\n"));
     ck_assert_ptr_nonnull(strstr(text, "P99:      33.566 us\n"));
@@ -798,6 +799,20 @@ START_TEST(report_and_banner_blocks)
     ck_assert_ptr_nonnull(strstr(text, "Measured: 100000/100001 responses, 2297.46 ms\n"));
     ck_assert_ptr_nonnull(strstr(text, "Lost:            2\n"));
     ck_assert_ptr_nonnull(strstr(text, "CPU/msg:  unknown\n"));
+    free(text);
+}
+END_TEST
+
+START_TEST(report_shows_one_payload_size_when_min_equals_max)
+{
+    fp_bench_run r;
+    sample_run(&r);
+    r.payload_size = r.payload_min_bytes = r.payload_max_bytes = 64;
+    captured c;
+    capture_open(&c);
+    ck_assert_int_eq(fp_bench_report_print(c.f, &r), 0);
+    char *text = capture_close(&c);
+    ck_assert_ptr_nonnull(strstr(text, "Payload Size: 64 bytes\n"));
     free(text);
 }
 END_TEST
@@ -838,6 +853,7 @@ static Suite *bench_stats_suite(void)
     tcase_add_test(table, table_prints_medians_ranges_and_ratios);
     tcase_add_test(table, single_run_cells_show_the_bare_value);
     tcase_add_test(table, report_and_banner_blocks);
+    tcase_add_test(table, report_shows_one_payload_size_when_min_equals_max);
     suite_add_tcase(s, table);
     return s;
 }

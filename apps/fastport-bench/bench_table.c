@@ -279,7 +279,13 @@ int fp_bench_report_print(FILE *out, const fp_bench_run *r)
     fprintf(out, "IO Mode: %s\n", r->io_mode);
     fprintf(out, "Run: %d\n", r->run);
     fprintf(out, "Iterations: %" PRIu64 "\n", r->iterations);
-    fprintf(out, "Payload Size: %" PRIu64 " bytes\n", r->payload_size);
+    /* The sizes used, not FastPort's single payload_size (the largest, which
+     * the CSV keeps in its column for compatibility). */
+    if (r->payload_min_bytes == r->payload_max_bytes)
+        fprintf(out, "Payload Size: %" PRIu64 " bytes\n", r->payload_max_bytes);
+    else
+        fprintf(out, "Payload Size: %" PRIu64 "-%" PRIu64 " bytes\n", r->payload_min_bytes,
+                r->payload_max_bytes);
 
     fprintf(out, "\nLatency (RTT):\n");
     print_us(out, "Average:", r->rtt.avg);
