@@ -87,8 +87,8 @@ static const fp_cli_option demo_options[OPT_COUNT] = {
                  .flags = FP_CLI_LIST | FP_CLI_PAIRS | FP_CLI_REPEATABLE, FP_CLI_FIELD(demo, opts)},
     [OPT_PLOT] = {.name = "plot", .type = FP_CLI_STRING, .value = "FILE.svg", .help = "plot",
                   .check = svg_file, FP_CLI_FIELD(demo, plot)},
-    [OPT_SMALL] = {.name = "small", .type = FP_CLI_UNSIGNED, .value = "N", .help = "a byte",
-                   .max = 300, FP_CLI_FIELD(demo, small)},
+    [OPT_SMALL] = {.name = "small", .type = FP_CLI_UNSIGNED, .value = "N", .help = "a byte", .max = 300,
+                   FP_CLI_FIELD(demo, small)},
     [OPT_HELP] = {.name = "help", .type = FP_CLI_FLAG, .help = "print this help", .flags = FP_CLI_ACTION,
                   FP_CLI_FIELD(demo, help)},
 };

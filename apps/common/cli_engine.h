@@ -31,8 +31,8 @@ _Static_assert(FP_LOG_ERROR == 0 && FP_LOG_TRACE == 4, "fp_cli_log_levels follow
 
 /* The --log-level row of an option table, writing the fp_log_level
  * `member` of `struct_type`; `def_word` is the default. */
-#define FP_CLI_LOG_LEVEL_OPTION(struct_type, member, def_word)                                                \
-    {.name = "log-level", .type = FP_CLI_CHOICE, .value = "LEVEL", .help = "engine log level",                \
+#define FP_CLI_LOG_LEVEL_OPTION(struct_type, member, def_word)                                               \
+    {.name = "log-level", .type = FP_CLI_CHOICE, .value = "LEVEL", .help = "engine log level",               \
      .choices = fp_cli_log_levels, .def = def_word, FP_CLI_FIELD(struct_type, member)}
 
 #endif

@@ -96,9 +96,7 @@ static void describe(const fp_cli_option *o, char *out, size_t out_len)
         describe_choices(o, choices, sizeof choices);
         snprintf(out, out_len, "one of %s", choices);
         return;
-    case FP_CLI_ADDRESS:
-        snprintf(out, out_len, "HOST:PORT or [IPV6]:PORT with a port in %s", bounds);
-        return;
+    case FP_CLI_ADDRESS: snprintf(out, out_len, "HOST:PORT or [IPV6]:PORT with a port in %s", bounds); return;
     case FP_CLI_FLAG:
     case FP_CLI_STRING: break;
     }

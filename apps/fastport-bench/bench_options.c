@@ -39,7 +39,8 @@ enum {
 /* --warmup: N replies per session, or seconds with an 's' (2s, 0.5s). */
 static const char *warmup_value(const char *value, void *target)
 {
-    static const char expected[] = "replies per session (e.g. 10) or seconds with an s (e.g. 2s, up to 86400s)";
+    static const char expected[] =
+        "replies per session (e.g. 10) or seconds with an s (e.g. 2s, up to 86400s)";
     bench_options *o = target;
     char secs[32];
     size_t len = strlen(value);
@@ -72,30 +73,32 @@ static const fp_cli_option options[OPT_COUNT] = {
                      .help = "server to load (a fastport-server with --plugin=fastport)", .min = 1,
                      .max = 65535, .check = fp_cli_engine_address, FIELD(connect)},
     [OPT_COMPARE] = {.name = "compare", .type = FP_CLI_STRING, .value = "T1,T2,...",
-                     .help = "instead of --connect: start a server per transport and compare them (a name may "
-                             "repeat)",
+                     .help = "a server per transport, the same load on each, compared (a name may repeat)",
                      .flags = FP_CLI_LIST | FP_CLI_COMMAS, FIELD(compare)},
-    [OPT_TRANSPORT] = {.name = "transport", .type = FP_CLI_STRING, .value = "NAME", .help = "client transport",
+    [OPT_TRANSPORT] = {.name = "transport", .type = FP_CLI_STRING, .value = "NAME",
+                       .help = "client transport",
                        .def_note = "with --compare the server's, else the first that works of",
                        .def_fn = fp_default_transport_order, FIELD(transport)},
     [OPT_SESSIONS] = {.name = "sessions", .type = FP_CLI_UNSIGNED, .value = "N", .help = "sessions", .min = 1,
                       .max = 100000, .def = "1", FIELD(sessions)},
-    [OPT_DEPTH] = {.name = "depth", .type = FP_CLI_UNSIGNED, .value = "N", .help = "requests in flight per session",
-                   .min = 1, .max = 4096, .def = "1", FIELD(depth)},
+    [OPT_DEPTH] = {.name = "depth", .type = FP_CLI_UNSIGNED, .value = "N",
+                   .help = "requests in flight per session", .min = 1, .max = 4096, .def = "1", FIELD(depth)},
     [OPT_PAYLOAD] = {.name = "payload", .type = FP_CLI_RANGE, .value = "BYTES|MIN-MAX",
                      .help = "payload size, or sizes drawn uniformly from a seeded pool of 1024",
-                     .max = BENCH_PAYLOAD_MAX, .def = "64", FIELD(payload_min), FP_CLI_FIELD2(bench_options, payload_max)},
+                     .max = BENCH_PAYLOAD_MAX, .def = "64", FIELD(payload_min),
+                     FP_CLI_FIELD2(bench_options, payload_max)},
     [OPT_ITERATIONS] = {.name = "iterations", .type = FP_CLI_UNSIGNED, .value = "N",
                         .help = "measure N replies in total", .min = 1, .max = UINT32_MAX,
                         .def_note = "10000 unless --duration", FIELD(iterations)},
     [OPT_DURATION] = {.name = "duration", .type = FP_CLI_SECONDS, .value = "SEC",
-                      .help = "measure for SEC seconds instead of --iterations", .min = 1, .max = MAX_SECONDS_MS,
-                      FIELD(duration_ms)},
+                      .help = "measure for SEC seconds instead of --iterations", .min = 1,
+                      .max = MAX_SECONDS_MS, FIELD(duration_ms)},
     [OPT_WARMUP] = {.name = "warmup", .type = FP_CLI_STRING, .value = "N|SECs",
-                    .help = "warm-up: N replies per session, SEC seconds with an 's', or 0 for none", .def = "10",
-                    .check = warmup_value, FIELD(warmup)},
-    [OPT_THREADS] = {.name = "threads", .type = FP_CLI_UNSIGNED, .value = "N", .help = "client worker threads",
-                     .min = 1, .max = FP_ENGINE_MAX_WORKERS, .def = "1", FIELD(threads)},
+                    .help = "warm-up: N replies per session, SEC seconds with an 's', or 0 for none",
+                    .def = "10", .check = warmup_value, FIELD(warmup)},
+    [OPT_THREADS] = {.name = "threads", .type = FP_CLI_UNSIGNED, .value = "N",
+                     .help = "client worker threads", .min = 1, .max = FP_ENGINE_MAX_WORKERS, .def = "1",
+                     FIELD(threads)},
     [OPT_RUNS] = {.name = "runs", .type = FP_CLI_UNSIGNED, .value = "N",
                   .help = "repetitions (interleaved across --compare's transports)", .min = 1, .max = 1000,
                   .def = "1", FIELD(runs)},
@@ -108,11 +111,12 @@ static const fp_cli_option options[OPT_COUNT] = {
     [OPT_PLOT] = {.name = "plot", .type = FP_CLI_STRING, .value = "FILE.svg",
                   .help = "draw the RTT CDF and throughput per transport as SVG", .check = svg_file,
                   FIELD(plot_path)},
-    [OPT_SERVER_BIN] = {.name = "server-bin", .type = FP_CLI_STRING, .value = "PATH", .help = "--compare's server",
-                        .def_note = "fastport-server next to this program", FIELD(server_bin)},
+    [OPT_SERVER_BIN] = {.name = "server-bin", .type = FP_CLI_STRING, .value = "PATH",
+                        .help = "--compare's server", .def_note = "fastport-server next to this program",
+                        FIELD(server_bin)},
     [OPT_SERVER_WORKERS] = {.name = "server-workers", .type = FP_CLI_UNSIGNED, .value = "N",
-                            .help = "--compare's server worker threads", .min = 1, .max = FP_ENGINE_MAX_WORKERS,
-                            .def = "1", FIELD(server_workers)},
+                            .help = "--compare's server worker threads", .min = 1,
+                            .max = FP_ENGINE_MAX_WORKERS, .def = "1", FIELD(server_workers)},
     [OPT_SERVER_CPU] = {.name = "server-cpu", .type = FP_CLI_UNSIGNED, .value = "N",
                         .help = "pin --compare's servers to CPU N", .max = 4095, .def_note = "not pinned",
                         FIELD(server_cpu)},
@@ -132,12 +136,14 @@ static const fp_cli_option options[OPT_COUNT] = {
 static int check_combinations(fp_cli *cli, bench_options *o)
 {
     int connect = fp_cli_given(cli, OPT_CONNECT) > 0, compare = fp_cli_given(cli, OPT_COMPARE) > 0;
-    if (connect && compare) return fp_cli_conflict(cli, OPT_CONNECT, OPT_COMPARE, "--compare starts its own servers");
+    if (connect && compare)
+        return fp_cli_conflict(cli, OPT_CONNECT, OPT_COMPARE, "--compare starts its own servers");
     if (!connect && !compare) return fp_cli_one_required(cli, OPT_CONNECT, OPT_COMPARE);
     static const int server_only[] = {OPT_SERVER_BIN, OPT_SERVER_WORKERS, OPT_SERVER_CPU};
     for (size_t i = 0; !compare && i < sizeof server_only / sizeof server_only[0]; i++)
         if (fp_cli_given(cli, (size_t)server_only[i]))
-            return fp_cli_needs(cli, (size_t)server_only[i], OPT_COMPARE, "it configures the servers --compare starts");
+            return fp_cli_needs(cli, (size_t)server_only[i], OPT_COMPARE,
+                                "it configures the servers --compare starts");
     int duration = fp_cli_given(cli, OPT_DURATION) > 0, iterations = fp_cli_given(cli, OPT_ITERATIONS) > 0;
     if (duration && iterations) return fp_cli_conflict(cli, OPT_DURATION, OPT_ITERATIONS, "pick one");
     if (!duration && !iterations) o->iterations = DEFAULT_ITERATIONS;

@@ -51,8 +51,8 @@ static const fp_cli_option options[OPT_COUNT] = {
                        FIELD(engine.transport)},
     [OPT_PLUGIN] = {.name = "plugin", .type = FP_CLI_STRING, .value = "NAME[,NAME]",
                     .help = "protocol plugins to load, in order",
-                    .flags = FP_CLI_REQUIRED | FP_CLI_REPEATABLE | FP_CLI_LIST | FP_CLI_COMMAS | FP_CLI_UNIQUE,
-                    FIELD(plugins)},
+                    .flags = FP_CLI_REQUIRED | FP_CLI_REPEATABLE | FP_CLI_LIST | FP_CLI_COMMAS |
+                             FP_CLI_UNIQUE, FIELD(plugins)},
     [OPT_LISTEN] = {.name = "listen", .type = FP_CLI_ADDRESS, .value = "HOST:PORT",
                     .help = "address to accept on, [V6]:PORT for IPv6, port 0 picks one",
                     .flags = FP_CLI_REPEATABLE | FP_CLI_LIST, .max = 65535, .def = "0.0.0.0:6628",
@@ -61,8 +61,8 @@ static const fp_cli_option options[OPT_COUNT] = {
                      .max = FP_ENGINE_MAX_WORKERS, .def = "0", .def_note = "one per online core",
                      FIELD(engine.workers)},
     [OPT_TRANSPORT_DIR] = {.name = "transport-dir", .type = FP_CLI_STRING, .value = "DIR",
-                           .help = "where transports are found", .def_note = "<exe>/../lib/fastport/transports",
-                           FIELD(engine.transport_dir)},
+                           .help = "where transports are found",
+                           .def_note = "<exe>/../lib/fastport/transports", FIELD(engine.transport_dir)},
     [OPT_PLUGIN_DIR] = {.name = "plugin-dir", .type = FP_CLI_STRING, .value = "DIR",
                         .help = "where plugins are found", .def_note = "<exe>/../lib/fastport/plugins",
                         FIELD(engine.plugin_dir)},
@@ -111,7 +111,8 @@ static int plugin_opt_checks(fp_cli *cli, const server_options *o)
         size_t plugin_len = strcspn(key, ".");
         int loaded = 0;
         for (size_t p = 0; p < o->plugins.n && !loaded; p++)
-            loaded = strlen(o->plugins.items[p]) == plugin_len && strncmp(o->plugins.items[p], key, plugin_len) == 0;
+            loaded = strlen(o->plugins.items[p]) == plugin_len &&
+                     strncmp(o->plugins.items[p], key, plugin_len) == 0;
         if (loaded) continue;
         char given[256];
         snprintf(given, sizeof given, "%s=%s", key, o->plugin_opt.items[i + 1]);
@@ -143,7 +144,8 @@ int server_options_parse(server_options *o, int argc, char **argv, char *err, si
     if (o->engine.send_queue_limit < o->engine.max_packet) {
         char given[16];
         snprintf(given, sizeof given, "%u", (unsigned)o->engine.send_queue_limit);
-        return fp_cli_bad_value(&cli, OPT_SEND_QUEUE_LIMIT, given, "smaller than the largest frame (--max-packet=%u)",
+        return fp_cli_bad_value(&cli, OPT_SEND_QUEUE_LIMIT, given,
+                                "smaller than the largest frame (--max-packet=%u)",
                                 (unsigned)o->engine.max_packet);
     }
     o->transport_opts = engine_pairs(&o->transport_opt);
