@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,40 +180,53 @@ START_TEST(given_values_replace_the_defaults)
 }
 END_TEST
 
-START_TEST(numbers_accept_the_bounds_and_leading_zeros)
-{
-    ACCEPT(CONNECT, "--workers=1");
-    ck_assert_uint_eq(last.d.workers, 1);
-    ACCEPT(CONNECT, "--workers=0256");
-    ck_assert_uint_eq(last.d.workers, 256);
-    ACCEPT(CONNECT, "--seed=18446744073709551615");
-    ck_assert_uint_eq(last.d.seed, UINT64_MAX);
-    ACCEPT(CONNECT, "--seed=0XfFfFfFfFfFfFfFfF");
-    ck_assert_uint_eq(last.d.seed, UINT64_MAX);
-}
-END_TEST
+/* What one argument stores in one field of `demo`. */
+typedef struct stored {
+    const char *arg;
+    size_t offset, size;
+    uint64_t want;
+} stored;
 
-START_TEST(seconds_take_up_to_three_decimals)
-{
-    ACCEPT(CONNECT, "--timeout=2");
-    ck_assert_uint_eq(last.d.timeout_ms, 2000);
-    ACCEPT(CONNECT, "--timeout=1.5");
-    ck_assert_uint_eq(last.d.timeout_ms, 1500);
-    ACCEPT(CONNECT, "--timeout=0.25");
-    ck_assert_uint_eq(last.d.timeout_ms, 250);
-    ACCEPT(CONNECT, "--timeout=86400.000");
-    ck_assert_uint_eq(last.d.timeout_ms, 86400000);
-}
-END_TEST
+#define AT(member) offsetof(demo, member), sizeof(((demo *)0)->member)
 
-START_TEST(a_range_may_be_one_number)
+static uint64_t field_value(const demo *d, size_t offset, size_t size)
 {
-    ACCEPT(CONNECT, "--size=1000");
-    ck_assert_uint_eq(last.d.size_min, 1000);
-    ck_assert_uint_eq(last.d.size_max, 1000);
-    ACCEPT(CONNECT, "--size=0-0");
-    ck_assert_uint_eq(last.d.size_min, 0);
-    ck_assert_uint_eq(last.d.size_max, 0);
+    const char *field = (const char *)d + offset;
+    uint8_t u8;
+    uint32_t u32;
+    uint64_t u64;
+    switch (size) {
+    case 1: memcpy(&u8, field, 1); return u8;
+    case 4: memcpy(&u32, field, 4); return u32;
+    default: memcpy(&u64, field, 8); return u64;
+    }
+}
+
+START_TEST(values_are_stored_at_the_bounds_too)
+{
+    static const stored cases[] = {
+        {"--workers=1", AT(workers), 1},
+        {"--workers=0256", AT(workers), 256},
+        {"--seed=18446744073709551615", AT(seed), UINT64_MAX},
+        {"--seed=0XfFfFfFfFfFfFfFfF", AT(seed), UINT64_MAX},
+        {"--seed=0x0", AT(seed), 0},
+        {"--timeout=2", AT(timeout_ms), 2000},
+        {"--timeout=1.5", AT(timeout_ms), 1500},
+        {"--timeout=0.25", AT(timeout_ms), 250},
+        {"--timeout=86400.000", AT(timeout_ms), 86400000},
+        {"--size=1000", AT(size_min), 1000},
+        {"--size=1000", AT(size_max), 1000},
+        {"--size=0-0", AT(size_max), 0},
+        {"--size=7-1000", AT(size_min), 7},
+        {"--level=error", AT(level), 0},
+        {"--small=0", AT(small), 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ACCEPT(CONNECT, cases[i].arg);
+        uint64_t got = field_value(&last.d, cases[i].offset, cases[i].size);
+        ck_assert_msg(got == cases[i].want, "%s stored %llu, not %llu", cases[i].arg, (unsigned long long)got,
+                      (unsigned long long)cases[i].want);
+    }
 }
 END_TEST
 
@@ -346,72 +360,55 @@ START_TEST(overflow_is_out_of_range_not_wrapped)
 }
 END_TEST
 
-START_TEST(malformed_numbers)
+/* Each of `bad` as --OPTION=BAD (after a valid --connect, unless OPTION is
+ * connect) is refused with "--OPTION=BAD: expected EXPECTED". */
+static void each_refused(const char *option, const char *const *bad, size_t n, const char *expected)
 {
-    static const char *const bad[] = {"-1", "+1", " 1", "1 ", "1x", "0x10", "1e3", "1.0", "abc", "١"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char arg[64], want[160];
-        snprintf(arg, sizeof arg, "--workers=%s", bad[i]);
-        snprintf(want, sizeof want, "demo: --workers=%s: expected a whole number in 1..256; try --help",
-                 bad[i]);
-        PARSE(CONNECT, arg);
+    for (size_t i = 0; i < n; i++) {
+        char arg[64], want[256];
+        snprintf(arg, sizeof arg, "--%s=%s", option, bad[i]);
+        snprintf(want, sizeof want, "demo: %s: expected %s; try --help", arg, expected);
+        if (strcmp(option, "connect") == 0)
+            PARSE(arg);
+        else
+            PARSE(CONNECT, arg);
         refused_with(want);
     }
-    PARSE(CONNECT, "--seed=0x");
-    refused_with("demo: --seed=0x: expected a whole number (decimal or 0x hex) in 0..18446744073709551615; "
-                 "try --help");
-    PARSE(CONNECT, "--seed=-0x1");
-    ck_assert_int_eq(last.rc, -1);
-    PARSE(CONNECT, "--seed=0xg");
-    ck_assert_int_eq(last.rc, -1);
+}
+
+#define EACH_REFUSED(option, expected, ...)                                                                  \
+    do {                                                                                                     \
+        static const char *const bad[] = {__VA_ARGS__};                                                      \
+        each_refused(option, bad, sizeof bad / sizeof bad[0], expected);                                     \
+    } while (0)
+
+START_TEST(malformed_numbers)
+{
+    EACH_REFUSED("workers", "a whole number in 1..256", "-1", "+1", " 1", "1 ", "1x", "0x10", "1e3", "1.0",
+                 "abc", "\xd9\xa1", "");
+    EACH_REFUSED("seed", "a whole number (decimal or 0x hex) in 0..18446744073709551615", "0x", "-0x1", "0xg",
+                 "0x 1", "x10");
 }
 END_TEST
 
 START_TEST(malformed_seconds)
 {
-    static const char *const bad[] = {"1.2345", ".5", "1.", "-1", "1s", "1.5.5", " 1", "1,5", "soon", "1x.5"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char arg[64], want[160];
-        snprintf(arg, sizeof arg, "--timeout=%s", bad[i]);
-        snprintf(want, sizeof want,
-                 "demo: --timeout=%s: expected seconds in 0.001..86400, up to 3 decimals (e.g. 30 or 0.5); "
-                 "try --help",
-                 bad[i]);
-        PARSE(CONNECT, arg);
-        refused_with(want);
-    }
+    EACH_REFUSED("timeout", "seconds in 0.001..86400, up to 3 decimals (e.g. 30 or 0.5)", "1.2345", ".5",
+                 "1.", "-1", "1s", "1.5.5", " 1", "1,5", "soon", "1x.5");
 }
 END_TEST
 
 START_TEST(malformed_ranges)
 {
-    static const char *const bad[] = {"1024-64", "64-", "-64", "a-b", "1-2-3", "64 - 128", "+1-2", ""};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char arg[64], want[192];
-        snprintf(arg, sizeof arg, "--size=%s", bad[i]);
-        snprintf(want, sizeof want,
-                 "demo: --size=%s: expected N or MIN-MAX, whole numbers in 0..1000 with MIN <= MAX "
-                 "(e.g. 64 or 64-1024); try --help",
-                 bad[i]);
-        PARSE(CONNECT, arg);
-        refused_with(want);
-    }
+    EACH_REFUSED("size", "N or MIN-MAX, whole numbers in 0..1000 with MIN <= MAX (e.g. 64 or 64-1024)",
+                 "1024-64", "64-", "-64", "a-b", "1-2-3", "64 - 128", "+1-2", "");
 }
 END_TEST
 
 START_TEST(malformed_addresses)
 {
-    static const char *const bad[] = {"nohost", ":80",   "[::1]",  "[::1]80",
-                                      "::1:80", "host:", "host:x", "[]:1"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char arg[64], want[160];
-        snprintf(arg, sizeof arg, "--connect=%s", bad[i]);
-        snprintf(want, sizeof want,
-                 "demo: --connect=%s: expected HOST:PORT or [IPV6]:PORT with a port in 1..65535; try --help",
-                 bad[i]);
-        PARSE(arg);
-        refused_with(want);
-    }
+    EACH_REFUSED("connect", "HOST:PORT or [IPV6]:PORT with a port in 1..65535", "nohost", ":80", "[::1]",
+                 "[::1]80", "::1:80", "host:", "host:x", "[]:1");
 }
 END_TEST
 
@@ -579,77 +576,58 @@ END_TEST
 
 START_TEST(help_shows_ranges_choices_and_defaults)
 {
+    static const char *const lines[] = {
+        "  --verbose             say more",
+        "  --name=NAME           a name (default first usable of known at run time)",
+        "  --workers=N           worker threads, 1..256 (default 4: a few)",
+        "  --seed=N              seed (default 0x10)",
+        "  --timeout=SEC         longest wait, 0.001..86400 (default 2.5)",
+        "  --size=BYTES|MIN-MAX  payload sizes, 0..1000 (default 64)",
+        "  --level=LEVEL         log level, one of: error, warn, info, debug, trace (default info)",
+        "  --connect=HOST:PORT   server (required)",
+        "  --listen=HOST:PORT    listen address (repeatable; default 0.0.0.0:6628)",
+    };
     char *text = help_text();
-    char line[256];
-    ck_assert_str_eq(help_line(text, "workers", line, sizeof line),
-                     "  --workers=N           worker threads, 1..256 (default 4: a few)");
-    ck_assert_str_eq(help_line(text, "seed", line, sizeof line),
-                     "  --seed=N              seed (default 0x10)");
-    ck_assert_str_eq(help_line(text, "timeout", line, sizeof line),
-                     "  --timeout=SEC         longest wait, 0.001..86400 (default 2.5)");
-    ck_assert_str_eq(help_line(text, "size", line, sizeof line),
-                     "  --size=BYTES|MIN-MAX  payload sizes, 0..1000 (default 64)");
-    ck_assert_str_eq(
-        help_line(text, "level", line, sizeof line),
-        "  --level=LEVEL         log level, one of: error, warn, info, debug, trace (default info)");
-    ck_assert_str_eq(help_line(text, "connect", line, sizeof line),
-                     "  --connect=HOST:PORT   server (required)");
-    ck_assert_str_eq(help_line(text, "listen", line, sizeof line),
-                     "  --listen=HOST:PORT    listen address (repeatable; default 0.0.0.0:6628)");
-    ck_assert_str_eq(help_line(text, "name", line, sizeof line),
-                     "  --name=NAME           a name (default first usable of known at run time)");
-    ck_assert_str_eq(help_line(text, "verbose", line, sizeof line), "  --verbose             say more");
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char whole[256];
+        snprintf(whole, sizeof whole, "%s\n", lines[i]);
+        const char *at = strstr(text, whole);
+        ck_assert_msg(at && (at == text || at[-1] == '\n'), "no line '%s' in:\n%s", lines[i], text);
+    }
     free(text);
 }
 END_TEST
 
+/* A test case of `tests`, each starting from a clean parse. */
+static void add_case(Suite *s, const char *name, const TTest *const *tests, size_t n)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    for (size_t i = 0; i < n; i++) tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+}
+
+#define ADD_CASE(suite, name, ...)                                                                           \
+    do {                                                                                                     \
+        const TTest *const tests[] = {__VA_ARGS__};                                                          \
+        add_case(suite, name, tests, sizeof tests / sizeof tests[0]);                                        \
+    } while (0)
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
-    TCase *accept = tcase_create("accepted");
-    tcase_add_checked_fixture(accept, NULL, teardown);
-    tcase_add_test(accept, defaults_apply_when_an_option_is_not_given);
-    tcase_add_test(accept, given_values_replace_the_defaults);
-    tcase_add_test(accept, numbers_accept_the_bounds_and_leading_zeros);
-    tcase_add_test(accept, seconds_take_up_to_three_decimals);
-    tcase_add_test(accept, a_range_may_be_one_number);
-    tcase_add_test(accept, repeatable_options_collect_every_value_in_order);
-    tcase_add_test(accept, a_list_not_unique_keeps_repeated_items);
-    tcase_add_test(accept, key_value_pairs_are_split_at_the_first_equals);
-    tcase_add_test(accept, an_action_waives_the_required_options);
-    tcase_add_test(accept, host_port_is_split_without_brackets);
-    suite_add_tcase(s, accept);
-
-    TCase *refuse = tcase_create("refused");
-    tcase_add_checked_fixture(refuse, NULL, teardown);
-    tcase_add_test(refuse, unknown_option);
-    tcase_add_test(refuse, argument_that_is_not_an_option);
-    tcase_add_test(refuse, missing_value);
-    tcase_add_test(refuse, flag_given_a_value);
-    tcase_add_test(refuse, empty_values);
-    tcase_add_test(refuse, out_of_range_at_both_ends);
-    tcase_add_test(refuse, overflow_is_out_of_range_not_wrapped);
-    tcase_add_test(refuse, malformed_numbers);
-    tcase_add_test(refuse, malformed_seconds);
-    tcase_add_test(refuse, malformed_ranges);
-    tcase_add_test(refuse, malformed_addresses);
-    tcase_add_test(refuse, choice_not_in_the_list);
-    tcase_add_test(refuse, check_function_refusal);
-    tcase_add_test(refuse, given_twice_where_not_repeatable);
-    tcase_add_test(refuse, item_named_twice_in_a_unique_list);
-    tcase_add_test(refuse, empty_item_in_a_list);
-    tcase_add_test(refuse, pair_without_a_key);
-    tcase_add_test(refuse, required_option_missing);
-    tcase_add_test(refuse, value_too_large_for_its_field_is_an_internal_error);
-    tcase_add_test(refuse, a_short_error_buffer_is_cut_not_overrun);
-    tcase_add_test(refuse, wording_of_the_cross_option_helpers);
-    suite_add_tcase(s, refuse);
-
-    TCase *help = tcase_create("help");
-    tcase_add_checked_fixture(help, NULL, teardown);
-    tcase_add_test(help, help_has_a_line_for_every_option);
-    tcase_add_test(help, help_shows_ranges_choices_and_defaults);
-    suite_add_tcase(s, help);
+    ADD_CASE(s, "accepted", defaults_apply_when_an_option_is_not_given, given_values_replace_the_defaults,
+             values_are_stored_at_the_bounds_too, repeatable_options_collect_every_value_in_order,
+             a_list_not_unique_keeps_repeated_items, key_value_pairs_are_split_at_the_first_equals,
+             an_action_waives_the_required_options, host_port_is_split_without_brackets);
+    ADD_CASE(s, "refused", unknown_option, argument_that_is_not_an_option, missing_value, flag_given_a_value,
+             empty_values, out_of_range_at_both_ends, overflow_is_out_of_range_not_wrapped, malformed_numbers,
+             malformed_seconds, malformed_ranges, malformed_addresses, choice_not_in_the_list,
+             check_function_refusal, given_twice_where_not_repeatable, item_named_twice_in_a_unique_list,
+             empty_item_in_a_list, pair_without_a_key, required_option_missing,
+             value_too_large_for_its_field_is_an_internal_error, a_short_error_buffer_is_cut_not_overrun,
+             wording_of_the_cross_option_helpers);
+    ADD_CASE(s, "help", help_has_a_line_for_every_option, help_shows_ranges_choices_and_defaults);
     return s;
 }
 
