@@ -498,6 +498,23 @@ START_TEST(a_short_error_buffer_is_cut_not_overrun)
 }
 END_TEST
 
+START_TEST(a_table_too_large_is_an_internal_error)
+{
+    fp_cli_option many[FP_CLI_MAX_OPTIONS + 1];
+    for (size_t i = 0; i < FP_CLI_MAX_OPTIONS + 1; i++) many[i] = demo_options[OPT_VERBOSE];
+    demo d;
+    memset(&d, 0, sizeof d);
+    char err[128];
+    char *argv[] = {"demo", "--verbose"};
+    fp_cli cli;
+    fp_cli_init(&cli, "demo", many, FP_CLI_MAX_OPTIONS + 1, &d, err, sizeof err);
+    ck_assert_int_eq(fp_cli_parse(&cli, 2, argv), -1);
+    ck_assert_str_eq(err, "demo: internal error: 49 options, more than the 48 a table may have; try --help");
+    ck_assert_uint_eq(fp_cli_given(&cli, FP_CLI_MAX_OPTIONS), 0);
+    ck_assert_int_eq(fp_cli_action_given(&cli), 0);
+}
+END_TEST
+
 /* --- the programs' own checks, worded alike --- */
 
 START_TEST(wording_of_the_cross_option_helpers)
@@ -625,7 +642,8 @@ static Suite *cli_suite(void)
              malformed_seconds, malformed_ranges, malformed_addresses, choice_not_in_the_list,
              check_function_refusal, given_twice_where_not_repeatable, item_named_twice_in_a_unique_list,
              empty_item_in_a_list, pair_without_a_key, required_option_missing,
-             value_too_large_for_its_field_is_an_internal_error, a_short_error_buffer_is_cut_not_overrun,
+             value_too_large_for_its_field_is_an_internal_error, a_table_too_large_is_an_internal_error,
+             a_short_error_buffer_is_cut_not_overrun,
              wording_of_the_cross_option_helpers);
     ADD_CASE(s, "help", help_has_a_line_for_every_option, help_shows_ranges_choices_and_defaults);
     return s;

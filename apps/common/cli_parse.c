@@ -14,7 +14,7 @@ void fp_cli_init(fp_cli *cli, const char *program, const fp_cli_option *options,
     memset(cli, 0, sizeof *cli);
     cli->program = program;
     cli->options = options;
-    cli->n_options = n_options < FP_CLI_MAX_OPTIONS ? n_options : FP_CLI_MAX_OPTIONS;
+    cli->n_options = n_options;
     cli->target = target;
     cli->err = err;
     cli->err_len = err_len;
@@ -23,13 +23,13 @@ void fp_cli_init(fp_cli *cli, const char *program, const fp_cli_option *options,
 
 unsigned fp_cli_given(const fp_cli *cli, size_t index)
 {
-    return index < cli->n_options ? cli->given[index] : 0;
+    return index < cli->n_options && index < FP_CLI_MAX_OPTIONS ? cli->given[index] : 0;
 }
 
 int fp_cli_action_given(const fp_cli *cli)
 {
     for (size_t i = 0; i < cli->n_options; i++)
-        if ((cli->options[i].flags & FP_CLI_ACTION) && cli->given[i]) return 1;
+        if ((cli->options[i].flags & FP_CLI_ACTION) && fp_cli_given(cli, i)) return 1;
     return 0;
 }
 
@@ -152,6 +152,9 @@ static int apply_defaults(fp_cli *cli)
 
 int fp_cli_parse(fp_cli *cli, int argc, char **argv)
 {
+    if (cli->n_options > FP_CLI_MAX_OPTIONS)
+        return cli_fail(cli, "internal error: %zu options, more than the %d a table may have", cli->n_options,
+                        FP_CLI_MAX_OPTIONS);
     for (int i = 1; i < argc; i++)
         if (parse_arg(cli, argv[i]) < 0) return -1;
     if (apply_defaults(cli) < 0) return -1;
