@@ -79,7 +79,7 @@ typedef struct fp_cli_option {
 typedef struct fp_cli_list {
     const char **items;
     size_t n;
-    char **copies; /* the comma-split values the items point into */
+    char **copies; /* copies of values split at ',' or '=', which items point into */
     size_t n_copies;
 } fp_cli_list;
 

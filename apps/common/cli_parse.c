@@ -139,6 +139,8 @@ static int parse_arg(fp_cli *cli, const char *arg)
     return apply(cli, o, eq ? eq + 1 : NULL);
 }
 
+/* After argv, not before: a list's default (--listen's) is used only when
+ * no value is given, and a given value is never one a default put there. */
 static int apply_defaults(fp_cli *cli)
 {
     for (size_t i = 0; i < cli->n_options; i++) {
