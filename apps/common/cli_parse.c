@@ -11,13 +11,8 @@
 void fp_cli_init(fp_cli *cli, const char *program, const fp_cli_option *options, size_t n_options,
                  void *target, char *err, size_t err_len)
 {
-    memset(cli, 0, sizeof *cli);
-    cli->program = program;
-    cli->options = options;
-    cli->n_options = n_options;
-    cli->target = target;
-    cli->err = err;
-    cli->err_len = err_len;
+    *cli = (fp_cli){.program = program, .options = options, .n_options = n_options, .target = target,
+                    .err = err, .err_len = err_len};
     if (err_len) err[0] = '\0';
 }
 
