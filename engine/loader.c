@@ -1,5 +1,6 @@
 #include "loader.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "log.h"
 #include "paths.h"
 #include "platform.h"
+#include "transport_catalog.h"
 
 /* The order tried when the user names no transport comes from the build
  * (transports/CMakeLists.txt, which knows the transports): the engine's
@@ -152,10 +154,23 @@ static fp_status check_transport_table(const fp_transport_vtbl *vt, const char *
     return FP_OK;
 }
 
+/* True, with the message in `err`, when `name` has no file in `dir` and the
+ * build declares it as another platform's transport: the user hears what it
+ * is and what this machine has. A file of that name is still loaded. */
+static bool from_another_platform(const char *dir, const char *name, char *err, size_t err_len)
+{
+    char candidate[FP_PATH_MAX];
+    if (fp_module_path(candidate, sizeof candidate, dir, name) != 0 || fp_is_regular_file(candidate))
+        return false;
+    return fp_transport_elsewhere(dir, name, err, err_len);
+}
+
 fp_status fp_transport_load(const char *dir, const char *name, fp_loaded_transport *out, char *err,
                             size_t err_len)
 {
     memset(out, 0, sizeof *out);
+    if (from_another_platform(dir, name, err, err_len))
+        return FP_ENOTSUP;
     fp_dl *dl = NULL;
     const void *table = NULL;
     fp_status st = open_module("transport", dir, name, fp_transports_available,

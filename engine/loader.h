@@ -28,7 +28,10 @@ typedef struct fp_loaded_plugin {
     char path[FP_PATH_MAX];
 } fp_loaded_plugin;
 
-/* Load `dir`/`name` and check its table. Does not probe. */
+/* Load `dir`/`name` and check its table. Does not probe. A name with no
+ * file in `dir` that the build declares as another platform's transport is
+ * refused with FP_ENOTSUP: "rio: a Windows transport (Registered I/O); on
+ * this machine: epoll, uring" (fp_transport_elsewhere). */
 fp_status fp_transport_load(const char *dir, const char *name, fp_loaded_transport *out, char *err,
                             size_t err_len);
 

@@ -157,6 +157,25 @@ START_TEST(missing_transport_lists_available_ones)
 }
 END_TEST
 
+START_TEST(other_platforms_transport_names_its_platform_and_lists_the_directory)
+{
+    ck_assert_int_eq(load_transport("iocp"), FP_ENOTSUP);
+    char here[512], expected[1024];
+    fp_transports_available(TRANSPORTS, here, sizeof here);
+    ck_assert_msg(strstr(here, "major") != NULL, "'%s' lacks the fixtures", here);
+    snprintf(expected, sizeof expected,
+             "iocp: a Windows transport (I/O completion ports); on this machine: %s", here);
+    ck_assert_str_eq(err, expected);
+}
+END_TEST
+
+START_TEST(file_named_like_another_platforms_transport_is_loaded_as_usual)
+{
+    ck_assert_int_eq(load_transport("rio"), FP_EABI);
+    ck_assert_err_has("rio.so: transport table lacks a required ABI");
+}
+END_TEST
+
 static fp_engine *create_with_plugins(const char *const *names, size_t n)
 {
     fp_engine_config cfg;
@@ -222,6 +241,8 @@ static Suite *loader_suite(void)
     tcase_add_test(t, transport_calling_itself_another_name_is_refused);
     tcase_add_test(t, transport_without_methods_is_refused);
     tcase_add_test(t, missing_transport_lists_available_ones);
+    tcase_add_test(t, other_platforms_transport_names_its_platform_and_lists_the_directory);
+    tcase_add_test(t, file_named_like_another_platforms_transport_is_loaded_as_usual);
     suite_add_tcase(s, t);
     TCase *e = tcase_create("engine");
     tcase_add_test(e, duplicate_packet_id_is_refused_naming_both_plugins);

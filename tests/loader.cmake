@@ -20,6 +20,9 @@ fp_add_fixture(plugin initfails FIXTURE_INIT_FAILS)
 fp_add_fixture(transport major FIXTURE_ABI_MAJOR)
 fp_add_fixture(transport small FIXTURE_SMALL)
 fp_add_fixture(transport misnamed FIXTURE_WRONG_NAME)
+# Named like a Windows transport: a file that is there is loaded as usual,
+# not refused as another platform's (it then fails for lacking methods).
+fp_add_fixture(transport rio "")
 
 fp_add_check_test(check_loader SOURCES check_loader.c LIBS fastport_core)
 target_compile_definitions(check_loader PRIVATE FP_FIXTURE_DIR="${FP_FIXTURE_DIR}")

@@ -60,6 +60,16 @@ status=$?
 [ "$status" -eq 1 ] || fail "unreachable server: exit $status, expected 1"
 grep -q '0 of 2 sessions connected' "$work/refused.err" || fail "unreachable server not reported"
 
+# Another platform's transport: the engine's refusal, word for word.
+mkdir -p "$work/two-linux"
+touch "$work/two-linux/epoll.so" "$work/two-linux/uring.so"
+timeout 60 "$bench" --connect=127.0.0.1:1 --transport=rio --transport-dir="$work/two-linux" --sessions=1 \
+    --iterations=10 >"$work/elsewhere.out" 2>"$work/elsewhere.err"
+status=$?
+[ "$status" -ne 0 ] || fail "--transport=rio on Linux: exit 0"
+grep -qF 'rio: a Windows transport (Registered I/O); on this machine: epoll, uring' "$work/elsewhere.err" ||
+    fail "--transport=rio on Linux: refusal not given: $(cat "$work/elsewhere.err")"
+
 # An echo server bounces 0x1001 back: no BenchmarkResponse ever comes.
 "$server" --plugin=echo --transport-dir="$transport_dir" --listen=127.0.0.1:0 --workers=1 \
     >"$work/server.out" 2>"$work/server.err" &

@@ -112,6 +112,16 @@ timeout 60 "${client}" --transport=no-such-transport --connect=127.0.0.1:1 \
 check "unknown transport: exit 2" test $? -eq 2
 check "unknown transport: lists the available ones" grep -q "available.*${transport}" "${work}/${name}.err"
 
+# Another platform's transport: the engine's one line, as the server says it.
+name=elsewhere
+mkdir -p "${work}/two-linux"
+touch "${work}/two-linux/epoll.so" "${work}/two-linux/uring.so"
+timeout 60 "${client}" --transport=iocp --transport-dir="${work}/two-linux" --connect=127.0.0.1:1 \
+    </dev/null >"${work}/${name}.out" 2>"${work}/${name}.err"
+check "other platform's transport: exit 2" test $? -eq 2
+check "other platform's transport: names its platform and ours" test "$(cat "${work}/${name}.err")" = \
+    "fastport-client: iocp: a Windows transport (I/O completion ports); on this machine: epoll, uring"
+
 name=badoption
 timeout 60 "${client}" --connect=127.0.0.1:1 --count=0 </dev/null >"${work}/${name}.out" 2>"${work}/${name}.err"
 check "--count=0: exit 2" test $? -eq 2

@@ -69,6 +69,42 @@ check "unknown transport: exit 2" status_is 2
 check "unknown transport: named" err_has "nosuch"
 check "unknown transport: lists epoll" err_has "epoll"
 
+# A transport of another platform: one line naming its platform and what
+# this machine has, whether asked for by flag or by FP_TRANSPORT. In a
+# transport dir holding epoll.so and uring.so the line is exactly the
+# issue's; in the build's own, "on this machine" lists what was built.
+two_linux="${work}/two-linux"
+mkdir -p "${two_linux}"
+touch "${two_linux}/epoll.so" "${two_linux}/uring.so"
+built_dir="$(dirname "${server}")/../lib/fastport/transports"
+built="$(cd "${built_dir}" && printf '%s\n' *.so | sed 's/\.so$//' | LC_ALL=C sort | paste -sd, - | sed 's/,/, /g')"
+
+stderr_is() { [[ "$(cat "${work}/err")" == "$1" ]]; }
+
+expect_elsewhere() { # expect_elsewhere NAME LINE ARGS...: exit 2, stderr exactly LINE
+    local name="$1" line="$2"
+    shift 2
+    run --listen=127.0.0.1:0 --plugin=echo "$@"
+    check "${name}: exit 2" status_is 2
+    check "${name}: stderr is '${line}'" stderr_is "${line}"
+    check "${name}: prints nothing on stdout" test ! -s "${work}/out"
+}
+
+expect_elsewhere "rio on Linux" \
+    "fastport-server: rio: a Windows transport (Registered I/O); on this machine: epoll, uring" \
+    --transport=rio --transport-dir="${two_linux}"
+expect_elsewhere "iocp on Linux" \
+    "fastport-server: iocp: a Windows transport (I/O completion ports); on this machine: epoll, uring" \
+    --transport=iocp --transport-dir="${two_linux}"
+expect_elsewhere "rio on Linux, built transports" \
+    "fastport-server: rio: a Windows transport (Registered I/O); on this machine: ${built}" \
+    --transport=rio
+expect_elsewhere "iocp on Linux, built transports" \
+    "fastport-server: iocp: a Windows transport (I/O completion ports); on this machine: ${built}" \
+    --transport=iocp
+FP_TRANSPORT=rio expect_elsewhere "FP_TRANSPORT=rio on Linux" \
+    "fastport-server: rio: a Windows transport (Registered I/O); on this machine: ${built}"
+
 run --listen=127.0.0.1:0 --plugin=nosuch
 check "unknown plugin: exit 2" status_is 2
 check "unknown plugin: named" err_has "nosuch"
