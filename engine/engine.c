@@ -260,6 +260,15 @@ static void free_workers(fp_engine *e)
     e->workers = NULL;
 }
 
+static fp_status open_transport(void *ctx, const fp_loaded_transport *t, char *why, size_t why_len)
+{
+    fp_engine *e = ctx;
+    fp_status st = t->vt->open(&e->host, e->cfg.transport_opts, e->cfg.n_transport_opts, &e->t, why, why_len);
+    if (st != FP_OK)
+        e->t = NULL;
+    return st;
+}
+
 fp_engine *fp_engine_create(const fp_engine_config *cfg, char *err, size_t err_len)
 {
     if (err_len)
@@ -289,20 +298,12 @@ fp_engine *fp_engine_create(const fp_engine_config *cfg, char *err, size_t err_l
         snprintf(err, err_len, "out of memory");
         goto fail;
     }
-    if (fp_transport_select(e->transport_dir, cfg->transport, &e->transport, err, err_len) != FP_OK)
-        goto fail;
     e->host.struct_size = sizeof e->host;
     e->host.events = &fp_engine_events;
     e->host.log = fp_log_sink_for_transport;
-    char why[512] = "";
-    fp_status st = e->transport.vt->open(&e->host, cfg->transport_opts, cfg->n_transport_opts, &e->t,
-                                         why, sizeof why);
-    if (st != FP_OK) {
-        snprintf(err, err_len, "transport %s (%s): %s", e->transport.vt->name, e->transport.path,
-                 why[0] ? why : fp_strerror(st));
-        e->t = NULL;
+    if (fp_transport_select(e->transport_dir, cfg->transport, open_transport, e, &e->transport, err,
+                            err_len) != FP_OK)
         goto fail;
-    }
     if (load_plugins(e, err, err_len) != FP_OK)
         goto fail;
     if (init_workers(e) != FP_OK) {

@@ -191,23 +191,44 @@ fp_status fp_transport_load(const char *dir, const char *name, fp_loaded_transpo
     return FP_OK;
 }
 
-static fp_status try_default_order(const char *dir, fp_loaded_transport *out, char *err,
-                                   size_t err_len)
+/* Load, probe, open: FP_OK with `out` loaded and open, else the stage's
+ * status with the reason in `why` and nothing loaded. */
+static fp_status load_probe_open(const char *dir, const char *name, fp_transport_open_fn open, void *open_ctx,
+                                 fp_loaded_transport *out, char *why, size_t why_len)
+{
+    fp_status st = fp_transport_load(dir, name, out, why, why_len);
+    if (st != FP_OK)
+        return st;
+    char reason[512] = "";
+    st = out->vt->probe(reason, sizeof reason);
+    if (st != FP_OK) {
+        snprintf(why, why_len, "transport '%s' cannot run here: %s", name, reason);
+        fp_transport_unload(out);
+        return FP_ENOTSUP;
+    }
+    st = open(open_ctx, out, reason, sizeof reason);
+    if (st != FP_OK) {
+        snprintf(why, why_len, "transport %s (%s): %s", name, out->path, reason[0] ? reason : fp_strerror(st));
+        fp_transport_unload(out);
+        return st;
+    }
+    return FP_OK;
+}
+
+static fp_status try_default_order(const char *dir, fp_transport_open_fn open, void *open_ctx,
+                                   fp_loaded_transport *out, char *err, size_t err_len)
 {
     char passed_over[1024] = "";
     char name[64];
     for (const char *rest = FP_DEFAULT_TRANSPORT_ORDER; (rest = next_name(rest, name, sizeof name));) {
         char why[512];
-        fp_status st = fp_transport_load(dir, name, out, why, sizeof why);
-        if (st == FP_OK && out->vt->probe(why, sizeof why) == FP_OK) {
+        if (load_probe_open(dir, name, open, open_ctx, out, why, sizeof why) == FP_OK) {
             if (passed_over[0])
                 fp_log(FP_LOG_INFO, "transport: %s chosen by default order (%s)", name, passed_over);
             else
                 fp_log(FP_LOG_INFO, "transport: %s chosen by default order", name);
             return FP_OK;
         }
-        if (st == FP_OK)
-            fp_transport_unload(out);
         size_t used = strlen(passed_over);
         snprintf(passed_over + used, sizeof passed_over - used, "%s%s unavailable: %s",
                  used ? "; " : "", name, why);
@@ -219,8 +240,8 @@ static fp_status try_default_order(const char *dir, fp_loaded_transport *out, ch
     return FP_ENOTFOUND;
 }
 
-fp_status fp_transport_select(const char *dir, const char *name, fp_loaded_transport *out, char *err,
-                              size_t err_len)
+fp_status fp_transport_select(const char *dir, const char *name, fp_transport_open_fn open, void *open_ctx,
+                              fp_loaded_transport *out, char *err, size_t err_len)
 {
     const char *source = "--transport";
     if (!name || !*name) {
@@ -228,17 +249,11 @@ fp_status fp_transport_select(const char *dir, const char *name, fp_loaded_trans
         source = "FP_TRANSPORT";
     }
     if (!name || !*name)
-        return try_default_order(dir, out, err, err_len);
+        return try_default_order(dir, open, open_ctx, out, err, err_len);
 
-    fp_status st = fp_transport_load(dir, name, out, err, err_len);
+    fp_status st = load_probe_open(dir, name, open, open_ctx, out, err, err_len);
     if (st != FP_OK)
         return st;
-    char why[512];
-    if (out->vt->probe(why, sizeof why) != FP_OK) {
-        snprintf(err, err_len, "transport '%s' cannot run here: %s", name, why);
-        fp_transport_unload(out);
-        return FP_ENOTSUP;
-    }
     fp_log(FP_LOG_INFO, "transport: %s chosen by %s", name, source);
     return FP_OK;
 }

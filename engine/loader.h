@@ -35,11 +35,17 @@ typedef struct fp_loaded_plugin {
 fp_status fp_transport_load(const char *dir, const char *name, fp_loaded_transport *out, char *err,
                             size_t err_len);
 
-/* Pick a transport: `name` if given, else $FP_TRANSPORT, else the first of
- * the platform's default order that loads and probes OK. Logs the choice
- * and why any earlier candidate was passed over. */
-fp_status fp_transport_select(const char *dir, const char *name, fp_loaded_transport *out, char *err,
-                              size_t err_len);
+/* Opens a loaded, probed transport for its caller; FP_OK or a status with
+ * the reason in `why`. */
+typedef fp_status (*fp_transport_open_fn)(void *ctx, const fp_loaded_transport *t, char *why,
+                                          size_t why_len);
+
+/* Pick a transport and open it with `open`: `name` if given, else
+ * $FP_TRANSPORT (either fails hard when it cannot load, probe or open),
+ * else the first of the platform's default order that loads, probes and
+ * opens. Logs the choice and why any earlier candidate was passed over. */
+fp_status fp_transport_select(const char *dir, const char *name, fp_transport_open_fn open, void *open_ctx,
+                              fp_loaded_transport *out, char *err, size_t err_len);
 
 void fp_transport_unload(fp_loaded_transport *t);
 

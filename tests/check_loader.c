@@ -222,6 +222,63 @@ START_TEST(engine_with_good_plugin_and_real_transport_is_created)
 }
 END_TEST
 
+#ifdef FP_FALLBACK_DIR
+static char logged[4096];
+
+static void keep_log(void *ctx, fp_log_level level, const char *msg)
+{
+    (void)ctx; (void)level;
+    size_t used = strlen(logged);
+    snprintf(logged + used, sizeof logged - used, "%s\n", msg);
+}
+
+/* FP_FALLBACK_DIR holds FP_FALLBACK_FIRST, which loads and probes but never
+ * opens, and a copy of the real FP_FALLBACK_SECOND. */
+static fp_engine *create_in_fallback_dir(const char *transport)
+{
+    static const char *const names[] = {"good"};
+    fp_engine_config cfg;
+    fp_engine_config_init(&cfg);
+    cfg.transport = transport;
+    cfg.transport_dir = FP_FALLBACK_DIR;
+    cfg.plugin_dir = PLUGINS;
+    cfg.plugins = names;
+    cfg.n_plugins = 1;
+    cfg.workers = 1;
+    cfg.log_level = FP_LOG_INFO;
+    cfg.log_sink = keep_log;
+    err[0] = logged[0] = '\0';
+    return fp_engine_create(&cfg, err, sizeof err);
+}
+
+START_TEST(default_order_passes_over_a_transport_that_cannot_open)
+{
+    unsetenv("FP_TRANSPORT");
+    fp_engine *e = create_in_fallback_dir(NULL);
+    ck_assert_msg(e != NULL, "the next transport in the order was not tried: %s", err);
+    ck_assert_str_eq(fp_engine_transport_name(e), FP_FALLBACK_SECOND);
+    ck_assert_msg(strstr(logged, "transport: " FP_FALLBACK_SECOND " chosen by default order") != NULL, "%s",
+                  logged);
+    ck_assert_msg(strstr(logged, FP_FALLBACK_FIRST " unavailable: transport " FP_FALLBACK_FIRST) != NULL, "%s",
+                  logged);
+    ck_assert_msg(strstr(logged, "this fixture's open always fails") != NULL, "%s", logged);
+    fp_engine_destroy(e);
+}
+END_TEST
+
+START_TEST(a_named_transport_that_cannot_open_fails_hard)
+{
+    unsetenv("FP_TRANSPORT");
+    ck_assert_ptr_null(create_in_fallback_dir(FP_FALLBACK_FIRST));
+    ck_assert_err_has("this fixture's open always fails");
+    setenv("FP_TRANSPORT", FP_FALLBACK_FIRST, 1);
+    ck_assert_ptr_null(create_in_fallback_dir(NULL));
+    ck_assert_err_has("this fixture's open always fails");
+    unsetenv("FP_TRANSPORT");
+}
+END_TEST
+#endif
+
 static Suite *loader_suite(void)
 {
     Suite *s = suite_create("loader");
@@ -248,6 +305,10 @@ static Suite *loader_suite(void)
     tcase_add_test(e, duplicate_packet_id_is_refused_naming_both_plugins);
     tcase_add_test(e, failing_plugin_init_is_reported_with_its_reason);
     tcase_add_test(e, engine_with_good_plugin_and_real_transport_is_created);
+#ifdef FP_FALLBACK_DIR
+    tcase_add_test(e, default_order_passes_over_a_transport_that_cannot_open);
+    tcase_add_test(e, a_named_transport_that_cannot_open_fails_hard);
+#endif
     suite_add_tcase(s, e);
     return s;
 }

@@ -67,12 +67,19 @@ START_TEST(other_platforms_transport_is_named_with_its_platform_and_ours)
 }
 END_TEST
 
+static fp_status must_not_open(void *ctx, const fp_loaded_transport *t, char *why, size_t why_len)
+{
+    (void)ctx; (void)t; (void)why; (void)why_len;
+    ck_abort_msg("a refused transport was opened");
+    return FP_EINVAL;
+}
+
 START_TEST(selecting_another_platforms_transport_gives_the_same_line)
 {
     const elsewhere *t = &other_platforms[_i];
     fp_loaded_transport lt;
     err[0] = '\0';
-    ck_assert_int_eq(fp_transport_select(transport_dir(), t->name, &lt, err, sizeof err), FP_ENOTSUP);
+    ck_assert_int_eq(fp_transport_select(transport_dir(), t->name, must_not_open, NULL, &lt, err, sizeof err), FP_ENOTSUP);
     char expected[1024];
     expected_refusal(t, expected, sizeof expected);
     ck_assert_str_eq(err, expected);

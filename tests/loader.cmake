@@ -27,6 +27,31 @@ fp_add_fixture(transport rio "")
 fp_add_check_test(check_loader SOURCES check_loader.c LIBS fastport_core)
 target_compile_definitions(check_loader PRIVATE FP_FIXTURE_DIR="${FP_FIXTURE_DIR}")
 add_dependencies(check_loader ${FP_FIXTURE_TARGETS} echo)
+
+# fallback/: the default order's first transport as a fixture whose open
+# always fails, beside a copy of the real second (the loader refuses links
+# leaving its directory), for the fall-through to the next transport.
+string(REPLACE " " "" fp_order "${FP_DEFAULT_TRANSPORT_ORDER}")
+string(REPLACE "," ";" fp_order "${fp_order}")
+list(LENGTH fp_order fp_order_length)
+if(fp_order_length GREATER 1)
+  list(GET fp_order 0 fp_first)
+  list(GET fp_order 1 fp_second)
+endif()
+if(fp_order_length GREATER 1 AND TARGET ${fp_second})
+  set(fp_fallback_dir ${FP_FIXTURE_DIR}/fallback)
+  add_library(fixture_transport_openfails MODULE fixtures/lost_close_transport.c)
+  target_link_libraries(fixture_transport_openfails PRIVATE fastport::sdk)
+  target_compile_definitions(fixture_transport_openfails PRIVATE FIXTURE_OPEN_FAILS_AS="${fp_first}")
+  set_target_properties(fixture_transport_openfails PROPERTIES PREFIX "" OUTPUT_NAME ${fp_first}
+    LIBRARY_OUTPUT_DIRECTORY ${fp_fallback_dir})
+  add_custom_target(fixture_fallback_second
+    COMMAND ${CMAKE_COMMAND} -E copy_if_different $<TARGET_FILE:${fp_second}> ${fp_fallback_dir}/
+    DEPENDS ${fp_second} fixture_transport_openfails)
+  add_dependencies(check_loader fixture_fallback_second)
+  target_compile_definitions(check_loader PRIVATE FP_FALLBACK_DIR="${fp_fallback_dir}"
+    FP_FALLBACK_FIRST="${fp_first}" FP_FALLBACK_SECOND="${fp_second}")
+endif()
 if(TARGET epoll)
   add_dependencies(check_loader epoll)
 endif()
