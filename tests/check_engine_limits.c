@@ -150,6 +150,19 @@ static void start(unsigned workers, size_t n_plugins)
     ck_assert_msg(fp_engine_start(engine, err, sizeof err) == FP_OK, "start: %s", err);
 }
 
+static int client(void)
+{
+    int fd = bc_connect(&server, 5000);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+static void finish(int fd)
+{
+    close(fd);
+    fp_engine_destroy(engine);
+}
+
 static int wait_closed(int which, int want)
 {
     struct timespec deadline;
@@ -239,8 +252,7 @@ START_TEST(a_refused_session_is_closed_only_for_plugins_that_accepted_it)
 {
     seen.refuse[1] = 1;
     start(1, 3);
-    int fd = bc_connect(&server, 5000);
-    ck_assert_int_ge(fd, 0);
+    int fd = client();
     /* Closes run last plugin first, so once the first one has its close,
      * every close the engine was going to deliver has been delivered. */
     ck_assert_int_eq(wait_closed(0, 1), 1);
@@ -252,16 +264,14 @@ START_TEST(a_refused_session_is_closed_only_for_plugins_that_accepted_it)
     ck_assert_int_eq(seen.closed[2], 0);
     pthread_mutex_unlock(&seen.lock);
     ck_assert_uint_eq(wait_stat("sessions_refused", 1), 1);
-    close(fd);
-    fp_engine_destroy(engine);
+    finish(fd);
 }
 END_TEST
 
 START_TEST(an_accepted_session_is_closed_once_for_every_plugin)
 {
     start(1, 3);
-    int fd = bc_connect(&server, 5000);
-    ck_assert_int_ge(fd, 0);
+    int fd = client();
     echo_once(fd, "all three accepted");
     close(fd);
     ck_assert_int_eq(wait_closed(0, 1), 1);
@@ -306,8 +316,7 @@ START_TEST(a_trickled_frame_closes_its_session)
 {
     frame_timeout_ms = 300;
     start(1, 1);
-    int fd = bc_connect(&server, 5000);
-    ck_assert_int_ge(fd, 0);
+    int fd = client();
     static const uint8_t header[4] = {0x00, 104, 0x00, 0x42};
     size_t sent = 0;
     int closed = 0;
@@ -320,8 +329,7 @@ START_TEST(a_trickled_frame_closes_its_session)
     ck_assert_msg(closed, "a frame trickled over 10 s was never cut off");
     ck_assert_uint_lt(sent, 104);
     ck_assert_uint_eq(wait_stat("frame_timeouts", 1), 1);
-    close(fd);
-    fp_engine_destroy(engine);
+    finish(fd);
 }
 END_TEST
 
@@ -329,14 +337,12 @@ START_TEST(whole_frames_far_apart_are_not_a_slow_frame)
 {
     frame_timeout_ms = 200;
     start(1, 1);
-    int fd = bc_connect(&server, 5000);
-    ck_assert_int_ge(fd, 0);
+    int fd = client();
     echo_once(fd, "first");
     sleep_ms(600);
     echo_once(fd, "second, long after");
     ck_assert_uint_eq(fp_engine_stat(engine, "frame_timeouts"), 0);
-    close(fd);
-    fp_engine_destroy(engine);
+    finish(fd);
 }
 END_TEST
 
@@ -346,8 +352,7 @@ START_TEST(each_frame_gets_its_own_timeout)
 {
     frame_timeout_ms = 1000;
     start(1, 1);
-    int fd = bc_connect(&server, 5000);
-    ck_assert_int_ge(fd, 0);
+    int fd = client();
     static const uint8_t first[] = {0x00, 0x06, 0x00, 0x42, 'a', 'b'};
     static const uint8_t second[] = {0x00, 0x06, 0x00, 0x42, 'c', 'd'};
     uint8_t glued[sizeof first];
@@ -365,8 +370,7 @@ START_TEST(each_frame_gets_its_own_timeout)
     ck_assert_int_eq(bc_recv(fd, &id, buf), 2);
     ck_assert_mem_eq(buf, "cd", 2);
     ck_assert_uint_eq(fp_engine_stat(engine, "frame_timeouts"), 0);
-    close(fd);
-    fp_engine_destroy(engine);
+    finish(fd);
 }
 END_TEST
 
@@ -374,8 +378,7 @@ START_TEST(a_zero_frame_timeout_never_closes)
 {
     frame_timeout_ms = 0;
     start(1, 1);
-    int fd = bc_connect(&server, 5000);
-    ck_assert_int_ge(fd, 0);
+    int fd = client();
     static const uint8_t frame[] = {0x00, 0x05, 0x00, 0x42, 'z'};
     for (size_t i = 0; i < sizeof frame; i++) {
         send_raw(fd, &frame[i], 1);
@@ -385,8 +388,7 @@ START_TEST(a_zero_frame_timeout_never_closes)
     uint16_t id = 0;
     ck_assert_int_eq(bc_recv(fd, &id, buf), 1);
     ck_assert_uint_eq(fp_engine_stat(engine, "frame_timeouts"), 0);
-    close(fd);
-    fp_engine_destroy(engine);
+    finish(fd);
 }
 END_TEST
 
