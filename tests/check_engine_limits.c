@@ -8,10 +8,8 @@
 #include <check.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,22 +21,7 @@
 
 /* ---- a machine with more cores than the engine can run workers ---- */
 
-static atomic_long fake_online_cpus; /* 0: the real count */
-
-/* Exported, so it interposes libc's for libfastport too (the tests are built
- * with hidden visibility): that is how the engine counts cores. */
-__attribute__((visibility("default"))) long sysconf(int name)
-{
-    static long (*real_sysconf)(int);
-    long fake = atomic_load(&fake_online_cpus);
-    if (name == _SC_NPROCESSORS_ONLN && fake > 0)
-        return fake;
-    if (!real_sysconf) {
-        void *sym = dlsym(RTLD_NEXT, "sysconf");
-        memcpy(&real_sysconf, &sym, sizeof sym);
-    }
-    return real_sysconf(name);
-}
+#include "fake_cpu_count.h"
 
 /* ---- built-in plugins that record what they were told ---- */
 
@@ -202,7 +185,7 @@ static void echo_once(int fd, const char *text)
 
 START_TEST(default_workers_stop_at_what_session_ids_address)
 {
-    atomic_store(&fake_online_cpus, 1000);
+    fake_cpu_count_set(1000);
     start(0, 1);
     pthread_mutex_lock(&seen.lock);
     int started = seen.workers_started;
@@ -226,7 +209,7 @@ END_TEST
 
 START_TEST(a_core_count_within_the_limit_is_used_as_is)
 {
-    atomic_store(&fake_online_cpus, 3);
+    fake_cpu_count_set(3);
     start(0, 1);
     pthread_mutex_lock(&seen.lock);
     ck_assert_int_eq(seen.workers_started, 3);
