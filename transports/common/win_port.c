@@ -204,7 +204,7 @@ int fpt_port_connect_socket(fpt_port *p, const fp_addr *addr, DWORD flags, const
     return 0;
 }
 
-int fpt_port_connect_post(fpt_port *p, SOCKET s, const fp_addr *addr, fpt_port_op *op, uint8_t kind)
+static int connect_ex(fpt_port *p, SOCKET s, const fp_addr *addr, fpt_port_op *op, uint8_t kind)
 {
     struct sockaddr_storage ss;
     fpt_socklen len;
@@ -216,6 +216,17 @@ int fpt_port_connect_post(fpt_port *p, SOCKET s, const fp_addr *addr, fpt_port_o
     }
     fpt_port_op_posted(p, op);
     return 0;
+}
+
+void fpt_port_connect_post(fpt_port *p, fpt_conn *c, SOCKET s, fpt_port_op *op, uint8_t kind)
+{
+    int err = connect_ex(p, s, &c->peer, op, kind);
+    if (err) {
+        /* refused or unreachable at once: reported like a late failure */
+        fpt_conn_connect_failed(c, fpt_wsa_connect_status(err));
+        return;
+    }
+    c->ops++;
 }
 
 int fpt_port_connect_result(SOCKET s, fpt_port_op *op)

@@ -175,9 +175,10 @@ void fpt_port_counters_emit(fpt_port *p, fp_stat_fn emit, void *ctx);
  * port, as ConnectEx wants. Returns 0 or the Winsock error. */
 int fpt_port_connect_socket(fpt_port *p, const fp_addr *addr, DWORD flags, const fpt_sock_settings *sock,
                             SOCKET *out);
-/* Posts ConnectEx on `s` with `op` (counted in flight when posted).
- * Returns 0, or the error of a connect refused at once. */
-int fpt_port_connect_post(fpt_port *p, SOCKET s, const fp_addr *addr, fpt_port_op *op, uint8_t kind);
+/* Posts ConnectEx on `s` to `c`'s peer with `op` (counted in flight when
+ * posted), and `c` then holds one more op. A connect refused at once is
+ * reported to `c` like a late failure. */
+void fpt_port_connect_post(fpt_port *p, fpt_conn *c, SOCKET s, fpt_port_op *op, uint8_t kind);
 /* The connect `op` completed: 0 once the socket knows it is connected
  * (SO_UPDATE_CONNECT_CONTEXT), else the Winsock error. */
 int fpt_port_connect_result(SOCKET s, fpt_port_op *op);

@@ -69,13 +69,7 @@ fp_status ic_connect(fp_tworker *w, const fp_addr *addr, void *conn_user, fp_tco
     c->base.peer = *addr;
     *out = c;
     w->core.counters.connects++;
-    err = fpt_port_connect_post(&w->port, s, addr, &c->tx, IC_OP_CONNECT);
-    if (err) {
-        /* refused or unreachable at once: reported like a late failure */
-        fpt_conn_connect_failed(&c->base, fpt_wsa_connect_status(err));
-        return FP_OK;
-    }
-    c->base.ops++;
+    fpt_port_connect_post(&w->port, &c->base, s, &c->tx, IC_OP_CONNECT);
     return FP_OK;
 }
 
