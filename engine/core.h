@@ -51,6 +51,8 @@ struct fp_session {
     uint64_t idle_timer;  /* also the close-deadline timer once closing */
     uint64_t frame_started_ns; /* first byte of the pending partial frame; 0: none */
     uint64_t frame_timer;
+    uint64_t send_progress_ns; /* the kernel last took queued bytes (or the queue began); 0: empty */
+    uint64_t send_timer;
     fp_plugin_timer *timers;
 };
 

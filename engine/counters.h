@@ -33,6 +33,7 @@
     X(queued_bytes_max, MAX)       \
     X(idle_timeouts, SUM)          \
     X(frame_timeouts, SUM)         \
+    X(send_timeouts, SUM)          \
     X(close_timeouts, SUM)         \
     X(drain_aborts, SUM)           \
     X(closes_abandoned, SUM)       \

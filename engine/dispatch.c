@@ -119,7 +119,9 @@ static void frame_timeout_fired(void *a, void *b)
     fp_session *s = a;
     fp_engine *e = s->worker->engine;
     s->frame_timer = 0;
-    if (s->state != FP_SESSION_OPEN || !s->frame_started_ns)
+    /* paused by the engine's own backpressure, the frame cannot complete:
+     * its clock restarts on resume */
+    if (s->state != FP_SESSION_OPEN || !s->frame_started_ns || s->recv_paused)
         return;
     uint64_t deadline = s->frame_started_ns + (uint64_t)e->cfg.frame_timeout_ms * NS_PER_MS;
     if (fp_mono_ns() < deadline) {
@@ -131,6 +133,15 @@ static void frame_timeout_fired(void *a, void *b)
     fp_log(FP_LOG_DEBUG, "session %016llx: frame not complete after %u ms, closing", (unsigned long long)s->id,
            e->cfg.frame_timeout_ms);
     fp_session_close(s, 0);
+}
+
+static void frame_timer_arm(fp_session *s)
+{
+    if (!s->frame_timer)
+        s->frame_timer = fp_timer_add(
+            s->worker->timers,
+            s->frame_started_ns + (uint64_t)s->worker->engine->cfg.frame_timeout_ms * NS_PER_MS,
+            frame_timeout_fired, s, NULL);
 }
 
 /* After a feed: a partial frame that began in it starts its clock. One
@@ -147,10 +158,60 @@ static void frame_clock_update(fp_session *s, int pending_before, uint64_t frame
     }
     if (!pending_before || s->rx_packets != frames_before)
         s->frame_started_ns = s->last_recv_ns;
-    if (!s->frame_timer)
-        s->frame_timer = fp_timer_add(s->worker->timers,
-                                      s->frame_started_ns + (uint64_t)e->cfg.frame_timeout_ms * NS_PER_MS,
-                                      frame_timeout_fired, s, NULL);
+    frame_timer_arm(s);
+}
+
+static void send_timer_cancel(fp_session *s)
+{
+    if (s->send_timer)
+        fp_timer_cancel(s->worker->timers, s->send_timer);
+    s->send_timer = 0;
+}
+
+static void send_timeout_fired(void *a, void *b)
+{
+    (void)b;
+    fp_session *s = a;
+    fp_engine *e = s->worker->engine;
+    s->send_timer = 0;
+    if (s->state != FP_SESSION_OPEN || !s->queued_bytes)
+        return;
+    uint64_t deadline = s->send_progress_ns + (uint64_t)e->cfg.send_timeout_ms * NS_PER_MS;
+    if (fp_mono_ns() < deadline) {
+        /* the queue moved since arming: sleep for the remainder */
+        s->send_timer = fp_timer_add(s->worker->timers, deadline, send_timeout_fired, s, NULL);
+        return;
+    }
+    fp_count_add(counters_of(s), FP_C_send_timeouts, 1);
+    fp_log(FP_LOG_DEBUG, "session %016llx: %llu bytes queued, none taken for %u ms, aborting",
+           (unsigned long long)s->id, (unsigned long long)s->queued_bytes, e->cfg.send_timeout_ms);
+    /* aborted, not closed gracefully: a graceful close would wait on the
+     * very bytes the peer does not take */
+    fp_session_close(s, 1);
+}
+
+/* The queue went from empty to not: its clock starts. Like the frame
+ * timer, armed once and re-armed from the firing, so sends and on_sent
+ * cost no timer work. */
+static void send_clock_start(fp_session *s)
+{
+    fp_engine *e = s->worker->engine;
+    s->send_progress_ns = fp_mono_ns();
+    if (e->cfg.send_timeout_ms && !s->send_timer)
+        s->send_timer = fp_timer_add(s->worker->timers,
+                                     s->send_progress_ns + (uint64_t)e->cfg.send_timeout_ms * NS_PER_MS,
+                                     send_timeout_fired, s, NULL);
+}
+
+/* Reading resumes after a backpressure pause: a pending frame gets a
+ * whole timeout again, since the pause, not the peer, held it back. */
+static void frame_clock_resume(fp_session *s)
+{
+    fp_engine *e = s->worker->engine;
+    if (!e->cfg.frame_timeout_ms || !fp_framer_pending(&s->framer))
+        return;
+    s->frame_started_ns = fp_mono_ns();
+    frame_timer_arm(s);
 }
 
 static void close_deadline_fired(void *a, void *b)
@@ -185,6 +246,7 @@ void fp_session_close(fp_session *s, int abort)
         fp_timer_cancel(s->worker->timers, s->idle_timer);
     s->idle_timer = 0;
     frame_timer_cancel(s);
+    send_timer_cancel(s);
     if (!abort) {
         /* a graceful close waits for the peer's FIN; never forever */
         s->idle_timer = fp_timer_add(s->worker->timers,
@@ -376,10 +438,13 @@ static void on_sent(void *conn_user, size_t bytes)
     fp_session *s = conn_user;
     fp_engine *e = s->worker->engine;
     s->queued_bytes = bytes > s->queued_bytes ? 0 : s->queued_bytes - bytes;
+    if (bytes)
+        s->send_progress_ns = fp_mono_ns();
     if (s->state != FP_SESSION_OPEN)
         return;
     if (s->recv_paused && s->queued_bytes <= e->cfg.send_queue_limit / 4) {
         s->recv_paused = 0;
+        frame_clock_resume(s);
         vt_of(s)->recv_resume(s->conn);
     }
     if (s->want_writable && s->queued_bytes <= e->cfg.send_queue_limit / 2)
@@ -402,6 +467,7 @@ static void on_closed(void *conn_user, fp_status why)
         fp_timer_cancel(w->timers, s->idle_timer);
     s->idle_timer = 0;
     frame_timer_cancel(s);
+    send_timer_cancel(s);
     s->state = FP_SESSION_CLOSING; /* plugins may look, not send */
     fp_plugin_timers_cancel_all(s);
     if (!s->counted_open) /* an outbound session that never connected */
@@ -454,6 +520,8 @@ static fp_status reserve(fp_session *s, size_t frame_len, fp_span *span)
 
 static void count_queued(fp_session *s, size_t frame_len)
 {
+    if (!s->queued_bytes)
+        send_clock_start(s);
     s->queued_bytes += frame_len;
     s->tx_bytes += frame_len;
     s->tx_packets++;

@@ -27,6 +27,7 @@ void fp_engine_config_init(fp_engine_config *cfg)
     cfg->send_queue_limit = DEFAULT_SEND_QUEUE_LIMIT;
     cfg->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
     cfg->frame_timeout_ms = FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS;
+    cfg->send_timeout_ms = FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS;
     cfg->log_level = FP_LOG_INFO;
 }
 

@@ -106,6 +106,7 @@ static fp_engine *engine;
 static fp_addr server;
 
 static uint32_t frame_timeout_ms = FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS;
+static uint32_t send_timeout_ms = FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS;
 
 static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t err_len)
 {
@@ -119,6 +120,13 @@ static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t e
     cfg.n_builtin_plugins = n_plugins;
     cfg.workers = workers;
     cfg.frame_timeout_ms = frame_timeout_ms;
+    cfg.send_timeout_ms = send_timeout_ms;
+    /* small kernel buffers: a stalled reader backs replies up into the
+     * engine's queue after little data, and a reader's progress reaches
+     * the engine soon after it reads */
+    static const fp_kv small_buffers[] = {{"sndbuf", "65536"}, {"rcvbuf", "65536"}};
+    cfg.transport_opts = small_buffers;
+    cfg.n_transport_opts = 2;
     cfg.log_level = FP_LOG_WARN;
     return fp_engine_create(&cfg, err, err_len);
 }
@@ -375,6 +383,126 @@ START_TEST(a_zero_frame_timeout_never_closes)
 }
 END_TEST
 
+/* ---- send timeout ---- */
+
+
+/* Writes echo frames without reading until the server stops taking them
+ * (its queue passed the high watermark and it paused reading: nothing
+ * goes out for 100 ms) or closes the connection. Returns the whole frames
+ * written; a frame cut short ends the writing. */
+static size_t write_until_refused(int fd)
+{
+    static uint8_t frame[1004];
+    frame[0] = (uint8_t)(sizeof frame >> 8);
+    frame[1] = (uint8_t)(sizeof frame & 0xff);
+    frame[3] = 0x42;
+    size_t written = 0;
+    for (;;) {
+        ssize_t n = send(fd, frame, sizeof frame, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n == (ssize_t)sizeof frame) {
+            written++;
+            continue;
+        }
+        if (n > 0) { /* finish the frame so the stream stays whole */
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            size_t off = (size_t)n;
+            while (off < sizeof frame && poll(&p, 1, 100) == 1) {
+                n = send(fd, frame + off, sizeof frame - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;
+                if (n > 0) off += (size_t)n;
+            }
+            if (off < sizeof frame) return written;
+            written++;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            if (poll(&p, 1, 100) == 1 && !(p.revents & (POLLERR | POLLHUP))) continue;
+        }
+        return written;
+    }
+}
+
+/* Reads and checks up to `max` echo frames, until none comes for 2 s. */
+static size_t read_frames(int fd, size_t max)
+{
+    uint8_t buf[65536];
+    uint16_t id = 0;
+    size_t frames = 0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    while (frames < max && poll(&p, 1, 2000) == 1) {
+        ck_assert_int_eq(bc_recv(fd, &id, buf), 1000);
+        ck_assert_uint_eq(id, 0x42);
+        frames++;
+    }
+    return frames;
+}
+
+START_TEST(a_peer_that_never_reads_is_aborted_at_the_send_timeout)
+{
+    send_timeout_ms = 300;
+    start(1, 1);
+    int fd = client();
+    ck_assert_uint_gt(write_until_refused(fd), 0);
+    ck_assert_uint_eq(wait_stat("send_timeouts", 1), 1);
+    ck_assert_int_eq(wait_closed(0, 1), 1);
+    finish(fd);
+}
+END_TEST
+
+/* Progress, however slow, is not a stall: a reader taking 64 frames every
+ * 100 ms keeps its session past several send timeouts of 400 ms while the
+ * backlog (over a MiB) drains. */
+START_TEST(a_slow_reader_that_keeps_reading_is_not_timed_out)
+{
+    send_timeout_ms = 400;
+    start(1, 1);
+    int fd = client();
+    size_t frames = write_until_refused(fd);
+    ck_assert_uint_gt(frames, 1000);
+    size_t read = 0;
+    for (int i = 0; i < 12; i++) {
+        read += read_frames(fd, 64);
+        sleep_ms(100);
+    }
+    ck_assert_uint_eq(fp_engine_stat(engine, "send_timeouts"), 0);
+    read += read_frames(fd, frames - read);
+    ck_assert_uint_eq(read, frames);
+    ck_assert_int_eq(seen.closed[0], 0);
+    finish(fd);
+}
+END_TEST
+
+/* Reading paused by the engine's own backpressure holds back the frame
+ * the framer had begun: its clock restarts on resume instead of closing a
+ * session whose peer did nothing wrong. */
+START_TEST(a_frame_held_back_by_a_pause_is_not_a_slow_frame)
+{
+    frame_timeout_ms = 300;
+    send_timeout_ms = 0;
+    start(1, 1);
+    int fd = client();
+    size_t frames = write_until_refused(fd);
+    sleep_ms(800);
+    ck_assert_uint_eq(read_frames(fd, frames), frames);
+    ck_assert_uint_eq(fp_engine_stat(engine, "frame_timeouts"), 0);
+    finish(fd);
+}
+END_TEST
+
+START_TEST(a_zero_send_timeout_never_aborts)
+{
+    send_timeout_ms = 0;
+    start(1, 1);
+    int fd = client();
+    size_t frames = write_until_refused(fd);
+    sleep_ms(1000);
+    ck_assert_uint_eq(fp_engine_stat(engine, "send_timeouts"), 0);
+    ck_assert_uint_eq(read_frames(fd, frames), frames);
+    finish(fd);
+}
+END_TEST
+
 static Suite *engine_limits_suite(void)
 {
     Suite *s = suite_create("engine_limits");
@@ -389,6 +517,10 @@ static Suite *engine_limits_suite(void)
     tcase_add_test(t, whole_frames_far_apart_are_not_a_slow_frame);
     tcase_add_test(t, each_frame_gets_its_own_timeout);
     tcase_add_test(t, a_zero_frame_timeout_never_closes);
+    tcase_add_test(t, a_peer_that_never_reads_is_aborted_at_the_send_timeout);
+    tcase_add_test(t, a_slow_reader_that_keeps_reading_is_not_timed_out);
+    tcase_add_test(t, a_zero_send_timeout_never_aborts);
+    tcase_add_test(t, a_frame_held_back_by_a_pause_is_not_a_slow_frame);
     suite_add_tcase(s, t);
     return s;
 }

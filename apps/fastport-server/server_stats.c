@@ -8,7 +8,16 @@ static const char *const main_counters[] = {
     "rx_packets",      "tx_packets",        "tx_lent",           "rx_bytes",          "tx_bytes",
     "protocol_errors", "compress_errors",   "handler_errors",    "unhandled_packets",
     "send_queue_full", "recv_paused",       "queued_bytes_max",  "idle_timeouts",
-    "drain_aborts",    "stale_session_sends",
+    "frame_timeouts",  "send_timeouts",     "close_timeouts",    "drain_aborts",
+    "mailbox_full",    "stale_session_sends",
+};
+
+/* Transport counters shown even without --log-level=debug: each says a
+ * limit tripped or a fault was absorbed. Those a transport lacks read 0. */
+static const char *const fault_counters[] = {
+    "transport.accept_emfile",
+    "transport.stale_completions",
+    "transport.enobufs",
 };
 
 typedef struct extra_counters {
@@ -30,6 +39,9 @@ void server_stats_print(FILE *out, fp_engine *e, int with_transport)
     fputs("stats:", out);
     for (size_t i = 0; i < sizeof main_counters / sizeof main_counters[0]; i++)
         fprintf(out, " %s=%" PRIu64, main_counters[i], fp_engine_stat(e, main_counters[i]));
+    if (!with_transport)
+        for (size_t i = 0; i < sizeof fault_counters / sizeof fault_counters[0]; i++)
+            fprintf(out, " %s=%" PRIu64, fault_counters[i], fp_engine_stat(e, fault_counters[i]));
     extra_counters x = {out, with_transport};
     fp_engine_stats(e, print_extra_counter, &x);
     fputc('\n', out);

@@ -77,9 +77,16 @@ typedef struct fp_engine_config {
      * idle timeout (nothing at all arrived) does not catch. 0: never;
      * default FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS. */
     uint32_t frame_timeout_ms;
+
+    /* A session with bytes queued that the kernel has taken none of for
+     * this long is aborted (counted as send_timeouts): a peer that stops
+     * reading cannot hold its queue, its paused receive and its descriptor
+     * for ever. 0: never; default FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS. */
+    uint32_t send_timeout_ms;
 } fp_engine_config;
 
 #define FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS 10000u
+#define FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS 30000u
 
 FP_API void fp_engine_config_init(fp_engine_config *cfg);
 
