@@ -46,6 +46,7 @@ struct fp_session {
     fp_framer framer;
     void *user;
     uint64_t queued_bytes;
+    uint32_t rx_held;     /* bytes of a partial frame the framer holds (counted in memory_held) */
     uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
     uint64_t opened_ns, last_recv_ns;
     uint64_t idle_timer;  /* also the close-deadline timer once closing */
@@ -198,6 +199,12 @@ fp_status fp_session_send_commit(fp_session *s, size_t used);
 void fp_session_close(fp_session *s, int abort);
 void fp_session_connect(fp_worker *w, const fp_addr *addr, void *user);
 void fp_session_idle_arm(fp_session *s);
+
+/* budget.c: memory_held, and aborting the largest holders over the
+ * worker's budget (worker_memory_limit) */
+void fp_budget_add(fp_worker *w, uint64_t bytes);
+void fp_budget_sub(fp_worker *w, uint64_t bytes);
+void fp_budget_enforce(fp_worker *w);
 
 /* worker.c */
 void fp_worker_main(void *arg);

@@ -31,6 +31,8 @@
     X(transport_full, SUM)         \
     X(recv_paused, SUM)            \
     X(queued_bytes_max, MAX)       \
+    X(memory_held, SUM)            \
+    X(memory_evictions, SUM)       \
     X(idle_timeouts, SUM)          \
     X(frame_timeouts, SUM)         \
     X(send_timeouts, SUM)          \

@@ -394,6 +394,17 @@ static fp_status dispatch_frame(void *ctx, uint16_t wire_id, const uint8_t *payl
     return s->state == FP_SESSION_OPEN ? FP_OK : FP_ECLOSED;
 }
 
+/* What the framer holds for a split frame counts toward the budget. */
+static void rx_held_update(fp_session *s)
+{
+    uint32_t held = fp_framer_held(&s->framer);
+    if (held > s->rx_held)
+        fp_budget_add(s->worker, held - s->rx_held);
+    else
+        fp_budget_sub(s->worker, s->rx_held - held);
+    s->rx_held = held;
+}
+
 static void on_recv(void *conn_user, const uint8_t *data, size_t len)
 {
     fp_session *s = conn_user;
@@ -409,6 +420,8 @@ static void on_recv(void *conn_user, const uint8_t *data, size_t len)
     uint64_t frames_before = s->rx_packets;
     fp_status st = fp_framer_feed(&s->framer, data, len, w->engine->cfg.max_packet, dispatch_frame, s);
     w->rx_data = w->rx_end = NULL;
+    if (s->state != FP_SESSION_FREE)
+        rx_held_update(s);
     if (st == FP_OK) {
         if (s->state == FP_SESSION_OPEN)
             frame_clock_update(s, pending_before, frames_before);
@@ -437,7 +450,9 @@ static void on_sent(void *conn_user, size_t bytes)
 {
     fp_session *s = conn_user;
     fp_engine *e = s->worker->engine;
-    s->queued_bytes = bytes > s->queued_bytes ? 0 : s->queued_bytes - bytes;
+    size_t taken = bytes > s->queued_bytes ? s->queued_bytes : bytes;
+    s->queued_bytes -= taken;
+    fp_budget_sub(s->worker, taken);
     if (bytes)
         s->send_progress_ns = fp_mono_ns();
     if (s->state != FP_SESSION_OPEN)
@@ -523,6 +538,7 @@ static void count_queued(fp_session *s, size_t frame_len)
     if (!s->queued_bytes)
         send_clock_start(s);
     s->queued_bytes += frame_len;
+    fp_budget_add(s->worker, frame_len);
     s->tx_bytes += frame_len;
     s->tx_packets++;
     fp_counters *c = counters_of(s);

@@ -9,7 +9,7 @@
 #include "paths.h"
 
 #define SLOT_NONE UINT32_MAX
-#define DEFAULT_SEND_QUEUE_LIMIT (1u << 20)
+#define DEFAULT_SEND_QUEUE_LIMIT (256u << 10)
 #define DEFAULT_DRAIN_TIMEOUT_MS 5000u
 #define MAILBOX_CAPACITY 65536u
 #define STATS_WAIT_NS 1000000000ull
@@ -28,6 +28,7 @@ void fp_engine_config_init(fp_engine_config *cfg)
     cfg->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
     cfg->frame_timeout_ms = FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS;
     cfg->send_timeout_ms = FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS;
+    cfg->worker_memory_limit = FP_ENGINE_DEFAULT_WORKER_MEMORY_LIMIT;
     cfg->log_level = FP_LOG_INFO;
 }
 

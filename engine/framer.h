@@ -34,6 +34,9 @@ fp_status fp_framer_feed(fp_framer *f, const uint8_t *data, size_t len, uint32_t
 /* True while part of a frame is held. */
 int fp_framer_pending(const fp_framer *f);
 
+/* Bytes of memory held for a split frame (0 when none). */
+static inline uint32_t fp_framer_held(const fp_framer *f) { return f->partial ? f->frame_size : 0; }
+
 /* Drop any pending bytes and free the partial buffer. */
 void fp_framer_reset(fp_framer *f);
 

@@ -79,6 +79,9 @@ fp_session *fp_session_alloc(fp_worker *w)
 void fp_session_release(fp_session *s)
 {
     fp_worker *w = s->worker;
+    fp_budget_sub(w, s->queued_bytes + s->rx_held);
+    s->queued_bytes = 0;
+    s->rx_held = 0;
     fp_framer_reset(&s->framer);
     s->state = FP_SESSION_FREE;
     s->conn = NULL;

@@ -284,6 +284,7 @@ void fp_worker_main(void *arg)
             fp_log(FP_LOG_ERROR, "worker %u: poll failed: %s", w->index, fp_strerror((fp_status)n));
         drain_mailbox(w);
         fp_timer_run(w->timers, fp_mono_ns());
+        fp_budget_enforce(w);
         vt->flush(w->tw);
         fp_count_add(&w->counters, FP_C_loop_iterations, 1);
         if (w->draining && w->live_sessions == 0)

@@ -107,6 +107,7 @@ static fp_addr server;
 
 static uint32_t frame_timeout_ms = FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS;
 static uint32_t send_timeout_ms = FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS;
+static uint64_t worker_memory_limit = FP_ENGINE_DEFAULT_WORKER_MEMORY_LIMIT;
 
 static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t err_len)
 {
@@ -121,6 +122,7 @@ static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t e
     cfg.workers = workers;
     cfg.frame_timeout_ms = frame_timeout_ms;
     cfg.send_timeout_ms = send_timeout_ms;
+    cfg.worker_memory_limit = worker_memory_limit;
     /* small kernel buffers: a stalled reader backs replies up into the
      * engine's queue after little data, and a reader's progress reaches
      * the engine soon after it reads */
@@ -503,6 +505,55 @@ START_TEST(a_zero_send_timeout_never_aborts)
 }
 END_TEST
 
+/* ---- the worker's memory budget ---- */
+
+/* Four peers that never read each stay under their own queue cap (256 KiB)
+ * but together pass a 320 KiB budget: the largest holders are aborted until
+ * the sum fits, and a peer that reads keeps echoing throughout. */
+START_TEST(over_the_worker_budget_the_largest_holders_are_aborted)
+{
+    worker_memory_limit = 320 << 10;
+    send_timeout_ms = 0;
+    start(1, 1);
+    int healthy = client();
+    echo_once(healthy, "before");
+    int stalled[4];
+    for (int i = 0; i < 4; i++) {
+        stalled[i] = client();
+        ck_assert_uint_gt(write_until_refused(stalled[i]), 0);
+    }
+    uint64_t evicted = wait_stat("memory_evictions", 1);
+    ck_assert_uint_ge(evicted, 1);
+    ck_assert_uint_le(evicted, 3);
+    ck_assert_uint_le(fp_engine_stat(engine, "memory_held"), worker_memory_limit);
+    echo_once(healthy, "after the evictions");
+    int aborted = 0;
+    for (int i = 0; i < 4; i++) {
+        aborted += closed_within(stalled[i], 0) == 1 || send(stalled[i], "x", 1, MSG_NOSIGNAL) < 0;
+        close(stalled[i]);
+    }
+    ck_assert_int_ge(aborted, 1);
+    ck_assert_int_eq(wait_closed(0, 4), 4);
+    finish(healthy);
+}
+END_TEST
+
+/* Everything a session held is given back when it closes. */
+START_TEST(memory_held_returns_to_zero_when_sessions_close)
+{
+    send_timeout_ms = 0;
+    start(1, 1);
+    int fd = client();
+    ck_assert_uint_gt(write_until_refused(fd), 0);
+    ck_assert_uint_gt(fp_engine_stat(engine, "memory_held"), 0);
+    close(fd);
+    ck_assert_int_eq(wait_closed(0, 1), 1);
+    ck_assert_uint_eq(fp_engine_stat(engine, "memory_held"), 0);
+    ck_assert_uint_eq(fp_engine_stat(engine, "memory_evictions"), 0);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
 static Suite *engine_limits_suite(void)
 {
     Suite *s = suite_create("engine_limits");
@@ -521,6 +572,8 @@ static Suite *engine_limits_suite(void)
     tcase_add_test(t, a_slow_reader_that_keeps_reading_is_not_timed_out);
     tcase_add_test(t, a_zero_send_timeout_never_aborts);
     tcase_add_test(t, a_frame_held_back_by_a_pause_is_not_a_slow_frame);
+    tcase_add_test(t, over_the_worker_budget_the_largest_holders_are_aborted);
+    tcase_add_test(t, memory_held_returns_to_zero_when_sessions_close);
     suite_add_tcase(s, t);
     return s;
 }

@@ -23,6 +23,7 @@ enum {
     OPT_IDLE_TIMEOUT,
     OPT_FRAME_TIMEOUT,
     OPT_SEND_TIMEOUT,
+    OPT_WORKER_MEMORY,
     OPT_MAX_SESSIONS,
     OPT_MAX_PACKET,
     OPT_COMPRESS_THRESHOLD,
@@ -97,8 +98,12 @@ static const fp_cli_option options[OPT_COUNT] = {
                                 FIELD(engine.compress_threshold)},
     [OPT_SEND_QUEUE_LIMIT] = {.name = "send-queue-limit", .type = FP_CLI_UNSIGNED, .value = "BYTES",
                               .help = "per-session cap on queued send bytes, at least --max-packet",
-                              .min = FP_FRAME_HEADER_SIZE, .max = UINT32_MAX, .def = "1048576",
+                              .min = FP_FRAME_HEADER_SIZE, .max = UINT32_MAX, .def = "262144",
                               FIELD(engine.send_queue_limit)},
+    [OPT_WORKER_MEMORY] = {.name = "worker-memory", .type = FP_CLI_UNSIGNED, .value = "MIB",
+                           .help = "per worker, queued sends and partial frames of all its sessions together; "
+                                   "over it the largest holders are aborted (0: no limit)",
+                           .max = 1u << 20, .def = "128", FIELD(worker_memory_mib)},
     [OPT_DRAIN_TIMEOUT] = {.name = "drain-timeout", .type = FP_CLI_SECONDS, .value = "SEC",
                            .help = "on a stop request, abort sessions still open after SEC seconds",
                            .max = MAX_SECONDS_MS, .def = "5", FIELD(engine.drain_timeout_ms)},
@@ -111,6 +116,9 @@ static const fp_cli_option options[OPT_COUNT] = {
     [OPT_VERSION] = {.name = "version", .type = FP_CLI_FLAG, .help = "print the version and exit",
                      .flags = FP_CLI_ACTION, FIELD(version)},
 };
+
+_Static_assert(FP_ENGINE_DEFAULT_WORKER_MEMORY_LIMIT == (uint64_t)128 << 20,
+               "--worker-memory's default (128) is the engine's");
 
 /* Every --plugin-opt names a plugin that --plugin loads. */
 static int plugin_opt_checks(fp_cli *cli, const server_options *o)
@@ -157,6 +165,7 @@ int server_options_parse(server_options *o, int argc, char **argv, char *err, si
                                 "smaller than the largest frame (--max-packet=%u)",
                                 (unsigned)o->engine.max_packet);
     }
+    o->engine.worker_memory_limit = (uint64_t)o->worker_memory_mib << 20;
     o->transport_opts = engine_pairs(&o->transport_opt);
     o->plugin_opts = engine_pairs(&o->plugin_opt);
     if (!o->transport_opts || !o->plugin_opts) {

@@ -31,6 +31,7 @@ typedef struct server_options {
     fp_kv *plugin_opts;
 
     uint32_t stats_interval_ms; /* 0: never */
+    uint32_t worker_memory_mib; /* the engine's worker_memory_limit, in MiB */
 } server_options;
 
 /* Parse argv into `opts` (which the caller then frees with

@@ -8,7 +8,8 @@ static const char *const main_counters[] = {
     "rx_packets",      "tx_packets",        "tx_lent",           "rx_bytes",          "tx_bytes",
     "protocol_errors", "compress_errors",   "handler_errors",    "unhandled_packets",
     "send_queue_full", "recv_paused",       "queued_bytes_max",  "idle_timeouts",
-    "frame_timeouts",  "send_timeouts",     "close_timeouts",    "drain_aborts",
+    "frame_timeouts",  "send_timeouts",     "close_timeouts",    "memory_held",
+    "memory_evictions", "drain_aborts",
     "mailbox_full",    "stale_session_sends",
 };
 

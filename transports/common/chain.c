@@ -154,6 +154,14 @@ fp_status fpt_tx_lend(fp_tconn *tc, const void *data, size_t len)
         fpt_conn_mark_dirty(c);
         return FP_OK;
     }
+    /* A new receive buffer is held only for a connection with nothing
+     * queued: lending pays off when replies leave at once, while a peer
+     * that stops reading would otherwise pin a whole buffer for each few
+     * bytes it sends. Its frames are copied, and it holds what it queued. */
+    if (c->queued) {
+        w->counters.lend_refused++;
+        return FP_ENOTSUP;
+    }
     fpt_chunk *ch = w->free_lent;
     if (ch)
         w->free_lent = ch->next;

@@ -114,6 +114,8 @@ int fpt_conn_run_ready(fpt_conn *c)
             w->ev->on_recv(c->user, p, n);
             handled++;
         }
+        /* delivered: a connection holds no receive memory between pauses */
+        if (stash_empty(c)) fpt_stash_free(c);
         if (c->state != FPT_OPEN || c->paused) return handled;
         if (c->eof_seen && !c->eof_delivered) {
             c->eof_delivered = true;

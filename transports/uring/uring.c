@@ -35,6 +35,7 @@ static const fpt_opt_spec ur_option_specs[] = {
     {"send_pool_max", FPT_OPT_SIZE, 2 * UR_RESERVE_MAX, 64 * GIB,
      offsetof(ur_settings, send_pool_max)},
     {"recv_multishot", FPT_OPT_BOOL, 0, 1, offsetof(ur_settings, recv_multishot)},
+    {"recv_burst", FPT_OPT_SIZE, 0, 1 * GIB, offsetof(ur_settings, recv_burst)},
     {"lend", FPT_OPT_BOOL, 0, 1, offsetof(ur_settings, lend)},
 };
 
@@ -49,6 +50,7 @@ static const ur_settings ur_defaults = {
     .pool_max = 64 * MIB,
     .send_pool_max = 0,
     .recv_multishot = 1,
+    .recv_burst = 64 * KIB,
     .lend = 1,
 };
 

@@ -41,6 +41,7 @@ typedef struct ur_settings {
     uint64_t pool_max;       /* send memory per worker */
     uint64_t send_pool_max;  /* the epoll name for pool_max (0: not given) */
     uint64_t recv_multishot; /* 0: one recv per completion (older kernels) */
+    uint64_t recv_burst;     /* bytes one multishot recv may bring before it must be re-armed; 0: no cap */
     uint64_t lend;           /* 0: tx_lend refuses, the engine copies */
 } ur_settings;
 
@@ -202,6 +203,7 @@ struct fp_tworker {
     bool wake_armed;
     unsigned pending_sends; /* SENDs queued since the last submit */
     bool recv_oneshot;      /* the kernel refused multishot recv (pre-6.0) */
+    uint32_t recv_burst;    /* the multishot byte cap in use (0: none) */
 
     ur_bufring br;
     ur_pool pool;

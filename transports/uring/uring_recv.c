@@ -2,6 +2,12 @@
  * uring_recv.c - the receive path: one multishot recv with provided
  * buffers per connection, so completions arrive in stream order.
  *
+ * Each multishot recv is capped at recv_burst bytes and re-armed when it
+ * ends: without the cap, the kernel fills every free buffer of the ring for
+ * a flooding peer within one io_uring_enter, before a pause's cancel can
+ * land, and those bytes would all wait in the stash. With it, a paused
+ * connection holds at most recv_burst bytes of stash.
+ *
  * Pausing cancels the recv; bytes it still brings go to the core's stash
  * (their buffers go back at once) and reach the engine on resume. A recv
  * that ends without IORING_CQE_F_MORE (ENOBUFS, cancel, overflow) is
@@ -23,10 +29,14 @@ int ur_recv_arm(fpt_conn *c)
         fpt_conn_push_ready(c); /* retried from poll */
         return 0;
     }
-    if (w->recv_oneshot)
+    if (w->recv_oneshot) {
         io_uring_prep_recv(sqe, uc->fd, NULL, 0, 0);
-    else
+    } else {
         io_uring_prep_recv_multishot(sqe, uc->fd, NULL, 0, 0);
+        /* the kernel's multishot byte cap (sqe->optlen, which shares
+         * file_index's place in liburing 2.3's sqe) */
+        sqe->file_index = w->recv_burst;
+    }
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = w->br.bgid;
     io_uring_sqe_set_data64(sqe, ur_ud(UR_OP_RECV, c->slot, c->gen));
@@ -61,11 +71,13 @@ static void recv_failed(fp_tconn *c, int err)
     case EINTR:
     case EAGAIN: return;
     case EINVAL:
-        if (!w->recv_oneshot) { /* no multishot recv here: one recv per completion */
+        if (!w->recv_oneshot) {
+            /* no multishot recv here, or none with a byte cap: one recv per
+             * completion keeps what a paused connection takes to a buffer */
             w->recv_oneshot = true;
             fpt_log(w->t->host, FP_LOG_INFO,
-                    "uring: worker %u: the kernel refused multishot recv; using one-shot recv",
-                    w->core.index);
+                    "uring: worker %u: the kernel refused multishot recv%s; using one-shot recv",
+                    w->core.index, w->recv_burst ? " with a byte cap (recv_burst)" : "");
             return;
         }
         break;

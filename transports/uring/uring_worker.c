@@ -59,6 +59,7 @@ fp_status ur_worker_open(fp_transport *t, unsigned index, void *worker_user, fp_
     w->t = t;
     w->wakefd = -1;
     w->recv_oneshot = !t->set.recv_multishot;
+    w->recv_burst = (uint32_t)t->set.recv_burst;
     const ur_settings *s = &t->set;
     ur_pool_init(&w->pool, &w->ring, (size_t)s->slot_size, (size_t)s->pool_size, (size_t)s->pool_max);
 

@@ -59,7 +59,7 @@ typedef struct fp_engine_config {
     uint32_t max_sessions;        /* 0: unlimited; over it accepts are refused and counted */
     uint32_t max_packet;          /* largest frame accepted, 4..65535 (default 65535) */
     uint32_t compress_threshold;  /* 0: never compress unasked; else deflate payloads >= this */
-    uint32_t send_queue_limit;    /* per-session queued-bytes cap (default 1 MiB) */
+    uint32_t send_queue_limit;    /* per-session queued-bytes cap (default 256 KiB) */
     uint32_t drain_timeout_ms;    /* graceful shutdown budget (default 5000) */
     fp_log_level log_level;       /* default FP_LOG_INFO */
     fp_log_sink log_sink;         /* NULL: stderr */
@@ -83,10 +83,18 @@ typedef struct fp_engine_config {
      * reading cannot hold its queue, its paused receive and its descriptor
      * for ever. 0: never; default FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS. */
     uint32_t send_timeout_ms;
+
+    /* Per worker: the most bytes its sessions may hold in queued sends and
+     * partial frames together. Over it, the sessions holding the most are
+     * aborted until the sum is back under (counted as memory_evictions;
+     * memory_held is the current sum). 0: no limit; default
+     * FP_ENGINE_DEFAULT_WORKER_MEMORY_LIMIT. */
+    uint64_t worker_memory_limit;
 } fp_engine_config;
 
 #define FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS 10000u
 #define FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS 30000u
+#define FP_ENGINE_DEFAULT_WORKER_MEMORY_LIMIT ((uint64_t)128 << 20)
 
 FP_API void fp_engine_config_init(fp_engine_config *cfg);
 
