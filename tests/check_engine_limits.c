@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,13 +109,15 @@ static fp_addr server;
 static uint32_t frame_timeout_ms = FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS;
 static uint32_t send_timeout_ms = FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS;
 static uint64_t worker_memory_limit = FP_ENGINE_DEFAULT_WORKER_MEMORY_LIMIT;
+static const char *transport_name = "epoll";
+static int small_socket_buffers = 1;
 
 static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t err_len)
 {
     static const fp_plugin_desc *const builtins[N_RECORDERS] = {&recorders[0], &recorders[1], &recorders[2]};
     fp_engine_config cfg;
     fp_engine_config_init(&cfg);
-    cfg.transport = "epoll";
+    cfg.transport = transport_name;
     cfg.transport_dir = getenv("FP_TEST_TRANSPORT_DIR");
     cfg.plugin_dir = getenv("FP_TEST_PLUGIN_DIR");
     cfg.builtin_plugins = builtins;
@@ -128,7 +131,7 @@ static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t e
      * the engine soon after it reads */
     static const fp_kv small_buffers[] = {{"sndbuf", "65536"}, {"rcvbuf", "65536"}};
     cfg.transport_opts = small_buffers;
-    cfg.n_transport_opts = 2;
+    cfg.n_transport_opts = small_socket_buffers ? 2 : 0;
     cfg.log_level = FP_LOG_WARN;
     return fp_engine_create(&cfg, err, err_len);
 }
@@ -554,6 +557,39 @@ START_TEST(memory_held_returns_to_zero_when_sessions_close)
 }
 END_TEST
 
+/* ---- what a paused connection holds in the transport ---- */
+
+/* A completion transport keeps what a receive in flight brings after the
+ * engine paused the connection (the stash). uring's multishot recv used
+ * to fill every free buffer of its ring for a flooding peer before the
+ * pause's cancel landed: megabytes per connection. Capped per arm, the
+ * stash stays within a couple of receive buffers. */
+START_TEST(a_paused_connection_stashes_at_most_a_receive_burst)
+{
+    transport_name = "uring";
+    small_socket_buffers = 0; /* the kernel may hold megabytes for the peer */
+    send_timeout_ms = 0;
+    char err[512];
+    engine = create(1, 1, err, sizeof err);
+    if (!engine) {
+        fprintf(stderr, "skipped: %s\n", err);
+        return;
+    }
+    ck_assert_int_eq(fp_engine_listen(engine, "127.0.0.1:0", err, sizeof err), FP_OK);
+    ck_assert_int_eq(fp_engine_listen_addr(engine, 0, &server), FP_OK);
+    ck_assert_msg(fp_engine_start(engine, err, sizeof err) == FP_OK, "start: %s", err);
+    int fd[4];
+    for (int i = 0; i < 4; i++) fd[i] = client();
+    for (int i = 0; i < 4; i++) ck_assert_uint_gt(write_until_refused(fd[i]), 0);
+    ck_assert_uint_gt(fp_engine_stat(engine, "recv_paused"), 0);
+    uint64_t stash_peak = fp_engine_stat(engine, "transport.stash_peak");
+    ck_assert_msg(stash_peak <= 2 * 65536, "a paused connection stashed %llu bytes",
+                  (unsigned long long)stash_peak);
+    for (int i = 1; i < 4; i++) close(fd[i]);
+    finish(fd[0]);
+}
+END_TEST
+
 static Suite *engine_limits_suite(void)
 {
     Suite *s = suite_create("engine_limits");
@@ -574,6 +610,7 @@ static Suite *engine_limits_suite(void)
     tcase_add_test(t, a_frame_held_back_by_a_pause_is_not_a_slow_frame);
     tcase_add_test(t, over_the_worker_budget_the_largest_holders_are_aborted);
     tcase_add_test(t, memory_held_returns_to_zero_when_sessions_close);
+    tcase_add_test(t, a_paused_connection_stashes_at_most_a_receive_burst);
     suite_add_tcase(s, t);
     return s;
 }

@@ -190,6 +190,7 @@ void fpt_counters_emit(const fpt_counter_desc *desc, size_t n, const void *value
     X(lends)                 \
     X(lend_refused)          \
     X(stale_completions)     \
+    X(stash_peak)            \
     X(peer_errors)           \
     X(eagain_reserve)        \
     X(conns_open)

@@ -67,6 +67,7 @@ static bool stash_append(fpt_conn *c, const uint8_t *data, size_t len)
     }
     memcpy(s->data + s->len, data, len);
     s->len += len;
+    if (s->len - s->off > c->w->counters.stash_peak) c->w->counters.stash_peak = s->len - s->off;
     return true;
 }
 
