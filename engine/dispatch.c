@@ -10,6 +10,13 @@
 
 #define NS_PER_MS 1000000ull
 
+/* Reading stops above a quarter of the send queue's cap and resumes at an
+ * eighth: what one receive turns into (a burst of replies) still fits
+ * under the cap, and a peer that stops reading holds little more than a
+ * quarter of it. */
+#define RECV_PAUSE_ABOVE(e) ((e)->cfg.send_queue_limit / 4)
+#define RECV_RESUME_AT(e) ((e)->cfg.send_queue_limit / 8)
+
 static const fp_transport_vtbl *vt_of(const fp_session *s)
 {
     return s->worker->engine->transport.vt;
@@ -350,7 +357,7 @@ void fp_session_connect(fp_worker *w, const fp_addr *addr, void *user)
 static void pause_if_backlogged(fp_session *s)
 {
     fp_engine *e = s->worker->engine;
-    if (!s->recv_paused && s->state == FP_SESSION_OPEN && s->queued_bytes > e->cfg.send_queue_limit / 2) {
+    if (!s->recv_paused && s->state == FP_SESSION_OPEN && s->queued_bytes > RECV_PAUSE_ABOVE(e)) {
         s->recv_paused = 1;
         fp_count_add(counters_of(s), FP_C_recv_paused, 1);
         vt_of(s)->recv_pause(s->conn);
@@ -457,7 +464,7 @@ static void on_sent(void *conn_user, size_t bytes)
         s->send_progress_ns = fp_mono_ns();
     if (s->state != FP_SESSION_OPEN)
         return;
-    if (s->recv_paused && s->queued_bytes <= e->cfg.send_queue_limit / 4) {
+    if (s->recv_paused && s->queued_bytes <= RECV_RESUME_AT(e)) {
         s->recv_paused = 0;
         frame_clock_resume(s);
         vt_of(s)->recv_resume(s->conn);

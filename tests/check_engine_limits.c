@@ -590,6 +590,68 @@ START_TEST(a_paused_connection_stashes_at_most_a_receive_burst)
 }
 END_TEST
 
+/* ---- pools shrink back after a burst ---- */
+
+/* Polls a transport counter (not cached by the engine) until `done` says
+ * it reached its value, for at most 10 s. */
+static uint64_t wait_transport_stat(const char *name, int (*done)(uint64_t))
+{
+    uint64_t got = 0;
+    for (int i = 0; i < 100 && !done(got = fp_engine_stat(engine, name)); i++) sleep_ms(100);
+    return got;
+}
+
+static int is_zero(uint64_t v) { return v == 0; }
+static int at_most_one(uint64_t v) { return v <= 1; }
+
+static void backlog_then_leave(void)
+{
+    send_timeout_ms = 0;
+    small_socket_buffers = 0;
+    char err[512];
+    engine = create(1, 1, err, sizeof err);
+    ck_assert_msg(engine != NULL, "create: %s", err);
+    ck_assert_int_eq(fp_engine_listen(engine, "127.0.0.1:0", err, sizeof err), FP_OK);
+    ck_assert_int_eq(fp_engine_listen_addr(engine, 0, &server), FP_OK);
+    ck_assert_msg(fp_engine_start(engine, err, sizeof err) == FP_OK, "start: %s", err);
+    int fd[8];
+    for (int i = 0; i < 8; i++) {
+        fd[i] = client();
+        ck_assert_uint_gt(write_until_refused(fd[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) close(fd[i]);
+    ck_assert_int_eq(wait_closed(0, 8), 8);
+}
+
+START_TEST(epoll_frees_the_send_chunks_a_burst_left_cached)
+{
+    transport_name = "epoll";
+    backlog_then_leave();
+    ck_assert_uint_eq(wait_transport_stat("transport.send_pool_cached", is_zero), 0);
+    ck_assert_uint_gt(fp_engine_stat(engine, "transport.send_pool_max_used"), 0);
+    ck_assert_uint_ge(fp_engine_stat(engine, "transport.trims"), 2);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
+START_TEST(uring_unmaps_the_send_regions_a_burst_added)
+{
+    transport_name = "uring";
+    char err[512];
+    fp_engine *probe = create(1, 1, err, sizeof err);
+    if (!probe) {
+        fprintf(stderr, "skipped: %s\n", err);
+        return;
+    }
+    fp_engine_destroy(probe);
+    backlog_then_leave();
+    ck_assert_uint_le(wait_transport_stat("transport.pool_regions", at_most_one), 1);
+    ck_assert_uint_gt(fp_engine_stat(engine, "transport.pool_high_water"), 256 * 1024);
+    ck_assert_uint_ge(fp_engine_stat(engine, "transport.trims"), 1);
+    fp_engine_destroy(engine);
+}
+END_TEST
+
 static Suite *engine_limits_suite(void)
 {
     Suite *s = suite_create("engine_limits");
@@ -611,6 +673,8 @@ static Suite *engine_limits_suite(void)
     tcase_add_test(t, over_the_worker_budget_the_largest_holders_are_aborted);
     tcase_add_test(t, memory_held_returns_to_zero_when_sessions_close);
     tcase_add_test(t, a_paused_connection_stashes_at_most_a_receive_burst);
+    tcase_add_test(t, epoll_frees_the_send_chunks_a_burst_left_cached);
+    tcase_add_test(t, uring_unmaps_the_send_regions_a_burst_added);
     suite_add_tcase(s, t);
     return s;
 }

@@ -186,6 +186,49 @@ START_TEST(test_pool_growth_registers_a_new_region_with_a_new_id)
 }
 END_TEST
 
+/* Trimming gives the empty regions at the end of the table back, their
+ * table slots first (the kernel pins registered pages), and the pool
+ * grows into the same ids again; a region still in use stops it. */
+START_TEST(test_pool_trim_unmaps_empty_tail_regions_and_unregisters_them)
+{
+    ring_up();
+    ur_pool p;
+    ur_pool_init(&p, &ring, 4 * KIB, 64 * KIB, 256 * KIB);
+    ur_pool_attach(&p);
+    ur_chunk *c[4];
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(fpt_slice_take(&p, 65536, &c[i]), FP_OK);
+    fpt_slice_release(&p, c[1]);
+    fpt_slice_release(&p, c[2]);
+    ck_assert(fpt_slice_pool_trim(&p)); /* region 3 is in use: nothing goes */
+    ck_assert_uint_eq(p.n_regions, 4);
+    fpt_slice_release(&p, c[3]);
+    ck_assert(!fpt_slice_pool_trim(&p)); /* 3, 2 and 1 go; the first stays */
+    ck_assert_uint_eq(p.n_regions, 1);
+    ck_assert_uint_eq(fpt_slice_pool_capacity(&p), 64 * KIB);
+    /* the retired ids no longer name memory */
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_eq(write(fds[1], "x", 1), 1);
+    static uint8_t scratch[16];
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_read_fixed(sqe, fds[0], scratch, 1, 0, 2);
+    ck_assert_int_eq(io_uring_submit(&ring), 1);
+    struct io_uring_cqe *cqe;
+    ck_assert_int_eq(io_uring_wait_cqe(&ring, &cqe), 0);
+    ck_assert_int_lt(cqe->res, 0);
+    io_uring_cqe_seen(&ring, cqe);
+    close(fds[0]);
+    close(fds[1]);
+    for (int i = 1; i < 4; i++) {
+        ck_assert_int_eq(fpt_slice_take(&p, 65536, &c[i]), FP_OK);
+        ck_assert_uint_eq(c[i]->region, (unsigned)i);
+        assert_region_registered(&p, (uint32_t)i);
+    }
+    fpt_slice_pool_free(&p);
+    ring_down();
+}
+END_TEST
+
 /* ---- uring.so through the harness ---- */
 
 static fp_status send_pattern(th_env *e, th_conn *c, size_t len, uint64_t offset)
@@ -425,6 +468,7 @@ int main(void)
     tcase_add_test(unit, test_pool_exhausts_at_its_cap_and_says_eagain);
     tcase_add_test(unit, test_pool_released_slices_are_reused);
     tcase_add_test(unit, test_pool_growth_registers_a_new_region_with_a_new_id);
+    tcase_add_test(unit, test_pool_trim_unmaps_empty_tail_regions_and_unregisters_them);
     tcase_add_test(unit, test_pool_run_search_matches_a_model);
     suite_add_tcase(s, unit);
     TCase *so = tcase_create("transport");

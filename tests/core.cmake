@@ -12,3 +12,8 @@ if(NOT WIN32)
   fp_add_check_test(check_paths SOURCES check_paths.c ${FP_ENGINE_DIR}/paths.c
     LIBS fastport_platform Threads::Threads)
 endif()
+
+# The transport core's malloc'd send pool, on its own.
+fp_add_check_test(check_chunk_pool SOURCES check_chunk_pool.c
+  ${PROJECT_SOURCE_DIR}/transports/common/chunk_pool.c)
+target_include_directories(check_chunk_pool PRIVATE ${PROJECT_SOURCE_DIR}/transports/common)

@@ -33,6 +33,7 @@ static void chunk_release(fpt_worker *w, fpt_chunk *ch)
     } else {
         w->be->chunk_give_back(w, ch);
     }
+    fpt_trim_soon(w);
     if (!fpt_list_empty(&w->waiters)) w->writable_due = true;
 }
 

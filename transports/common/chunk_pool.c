@@ -30,6 +30,7 @@ static fp_status take_class(fpt_chunk_pool *p, unsigned cls, fpt_chunk **out)
     if (ch) {
         p->free[cls] = ch->next;
         p->cached -= cap;
+        if (p->cached < p->cached_low) p->cached_low = p->cached;
         FPT_UNPOISON(ch->data, cap);
     } else {
         ch = malloc(sizeof(*ch) + cap);
@@ -74,6 +75,23 @@ void fpt_chunk_pool_give_back(fpt_chunk_pool *p, fpt_chunk *ch)
 }
 
 bool fpt_chunk_pool_room(const fpt_chunk_pool *p) { return p->used < p->max; }
+
+bool fpt_chunk_pool_trim(fpt_chunk_pool *p)
+{
+    size_t unused = p->cached_low;
+    for (unsigned cls = FPT_CHUNK_CLASSES; cls-- > 0 && unused;) {
+        while (p->free[cls] && unused) {
+            fpt_chunk *ch = p->free[cls];
+            p->free[cls] = ch->next;
+            p->cached -= ch->cap;
+            unused = ch->cap < unused ? unused - ch->cap : 0;
+            FPT_UNPOISON(ch->data, ch->cap);
+            free(ch);
+        }
+    }
+    p->cached_low = p->cached;
+    return p->cached > 0;
+}
 
 void fpt_chunk_pool_free_cache(fpt_chunk_pool *p)
 {

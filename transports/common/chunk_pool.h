@@ -33,6 +33,7 @@ typedef struct fpt_chunk_pool {
     size_t used;   /* bytes of chunks owned by connections */
     size_t max;    /* the cap on used */
     size_t peak;   /* the highest used so far */
+    size_t cached_low; /* the least `cached` since the last trim: what sat unused */
 } fpt_chunk_pool;
 
 /* An empty pool whose connections may hold up to `max` bytes. */
@@ -49,6 +50,11 @@ void fpt_chunk_pool_give_back(fpt_chunk_pool *p, fpt_chunk *ch);
 /* Whether connections hold less than the cap (writers waiting for memory
  * may retry). */
 bool fpt_chunk_pool_room(const fpt_chunk_pool *p);
+
+/* Frees the cached chunks that sat unused since the last call (a burst's
+ * leftovers; steady traffic keeps what it cycles through). Returns whether
+ * any are still cached. */
+bool fpt_chunk_pool_trim(fpt_chunk_pool *p);
 
 /* Frees the cached chunks (worker teardown, after every connection gave
  * its chunks back). */

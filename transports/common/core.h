@@ -153,6 +153,11 @@ typedef struct fpt_backend {
     /* Whether writers waiting for memory should be told to retry now. */
     bool (*chunk_room)(const fpt_worker *w);
 
+    /* Give back pool memory that went unused since the last call (see
+     * trim.c); true while more than the floor is still held, to be asked
+     * again. May be NULL. */
+    bool (*trim)(fpt_worker *w);
+
     /* Lending (tx_lend); NULL when the backend does not lend. hold keeps
      * receive buffer `token` alive (false: too much is lent already). */
     bool (*lend_hold)(fpt_worker *w, uint32_t token);
@@ -191,6 +196,7 @@ void fpt_counters_emit(const fpt_counter_desc *desc, size_t n, const void *value
     X(lend_refused)          \
     X(stale_completions)     \
     X(stash_peak)            \
+    X(trims)                 \
     X(peer_errors)           \
     X(eagain_reserve)        \
     X(conns_open)
@@ -241,6 +247,8 @@ struct fpt_worker {
 
     fpt_acceptor *acceptors;
     unsigned paused_acceptors;
+
+    int64_t trim_at_ms; /* when the backend's trim runs next; 0: not due */
 
     fpt_core_counters counters;
 };
@@ -379,6 +387,23 @@ int fpt_accept_timeout(const fpt_worker *w, int timeout_ms);
  * that cannot resume yet (false) is retried after `retry_ms`. Returns the
  * number resumed. */
 int fpt_accept_resume_due(fpt_worker *w, bool (*resume)(fpt_worker *w, fpt_acceptor *a), int retry_ms);
+
+/* ---- trim.c: memory back after a burst ---- */
+
+#define FPT_TRIM_DELAY_MS 1000
+
+/* Memory was released (a connection, a chunk, a stash): the backend's trim
+ * runs a second from now unless it is already due. */
+void fpt_trim_soon(fpt_worker *w);
+/* `timeout_ms` shortened to the trim deadline. */
+int fpt_trim_timeout(const fpt_worker *w, int timeout_ms);
+/* From poll: the backend's trim when due, again a second later while it
+ * says more can go. */
+void fpt_trim_run_due(fpt_worker *w);
+
+/* The process heap's free pages back to the system (malloc_trim on glibc;
+ * nothing elsewhere). From a backend's trim. */
+void fpt_heap_release(void);
 
 /* ---- between the core's own files ---- */
 

@@ -1,6 +1,9 @@
 #include "posix_socket.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -114,6 +117,14 @@ fp_status fpt_adopt_prepare(fp_socket_handle handle, bool nonblocking, uint64_t 
     fpt_addr_from_sockaddr((struct sockaddr *)&ss, peer);
     *fd_out = fd;
     return FP_OK;
+}
+
+void fpt_heap_release(void)
+{
+#ifdef __GLIBC__
+    /* freed chunks sit in the worker's malloc arena until trimmed */
+    malloc_trim(0);
+#endif
 }
 
 int64_t fpt_now_ms(void)

@@ -89,6 +89,7 @@ void fpt_conn_recycle(fpt_conn *c)
 {
     fpt_worker *w = c->w;
     fpt_stash_free(c);
+    fpt_trim_soon(w);
     c->state = FPT_FREE;
     c->gen++;
     c->free_next = w->free_conns;

@@ -34,6 +34,36 @@ void fpt_slice_pool_free(fpt_slice_pool *p)
     p->n_regions = 0;
 }
 
+static bool retire(fpt_slice_pool *p, uint32_t index)
+{
+    fpt_slice_region *r = &p->regions[index];
+    if (r->reg != FPT_SLICE_UNREGISTERED) {
+        if (p->ops->retire_region) {
+            if (!p->ops->retire_region(p->ctx, index, r->reg)) return false;
+        } else if (p->ops->unregister_region) {
+            p->ops->unregister_region(p->ctx, r->reg);
+        } else {
+            return false;
+        }
+    }
+    p->ops->unmap(p->ctx, r->base, r->bytes);
+    free(r->free_bits);
+    free(r->chunks);
+    return true;
+}
+
+bool fpt_slice_pool_trim(fpt_slice_pool *p)
+{
+    while (p->n_regions > 1) {
+        uint32_t last = p->n_regions - 1;
+        const fpt_slice_region *r = &p->regions[last];
+        if (r->free_slots != r->n_slots || !retire(p, last)) break;
+        p->n_regions = last;
+        if (p->hint >= p->n_regions) p->hint = 0;
+    }
+    return p->n_regions > 1;
+}
+
 uint64_t fpt_slice_pool_capacity(const fpt_slice_pool *p) { return (uint64_t)p->n_regions * p->region_bytes; }
 
 static void mark(fpt_slice_region *r, uint32_t first, uint32_t n, bool free_now)

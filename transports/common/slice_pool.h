@@ -43,6 +43,9 @@ typedef struct fpt_slice_ops {
     bool (*register_region)(void *ctx, uint32_t index, void *base, size_t bytes, intptr_t *reg);
     /* Undoes a registration (may be NULL: it ends with the ring). */
     void (*unregister_region)(void *ctx, intptr_t reg);
+    /* Region number `index` is unmapped while the pool lives on (a trim):
+     * the kernel must let go of it first. NULL: unregister_region does. */
+    bool (*retire_region)(void *ctx, uint32_t index, intptr_t reg);
 } fpt_slice_ops;
 
 typedef struct fpt_slice_pool {
@@ -71,6 +74,9 @@ void fpt_slice_pool_free(fpt_slice_pool *p);
  * the cap, FP_EINVAL above a region. */
 fp_status fpt_slice_take(fpt_slice_pool *p, size_t bytes, fpt_chunk **out);
 void fpt_slice_release(fpt_slice_pool *p, fpt_chunk *ch);
+/* Unmaps the regions at the end of the table that have no slice in use,
+ * keeping the first. Returns whether more than one region is still mapped. */
+bool fpt_slice_pool_trim(fpt_slice_pool *p);
 /* Bytes mapped. */
 uint64_t fpt_slice_pool_capacity(const fpt_slice_pool *p);
 /* The region chunk `ch` lies in. */

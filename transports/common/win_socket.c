@@ -281,6 +281,9 @@ fp_status fpt_win_adopt_prepare(fp_socket_handle handle, const fpt_sock_settings
 
 /* ---- the clock ---- */
 
+/* The CRT heap returns large blocks by itself. */
+void fpt_heap_release(void) {}
+
 int64_t fpt_now_ms(void)
 {
     /* QueryPerformanceCounter: monotonic, and finer than GetTickCount64's

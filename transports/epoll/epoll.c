@@ -100,6 +100,7 @@ const fpt_backend ep_backend = {
     .chunk_take = ep_chunk_take,
     .chunk_give_back = ep_chunk_give_back,
     .chunk_room = ep_chunk_room,
+    .trim = ep_trim,
 };
 
 FP_EXPORT const fp_transport_vtbl *fp_transport_entry(void);

@@ -140,5 +140,6 @@ void ep_conn_send(fpt_conn *c);
 fp_status ep_chunk_take(fpt_worker *w, size_t need, size_t want, fpt_chunk **out);
 void ep_chunk_give_back(fpt_worker *w, fpt_chunk *ch);
 bool ep_chunk_room(const fpt_worker *w);
+bool ep_trim(fpt_worker *w);
 
 #endif

@@ -22,6 +22,16 @@ fp_status ep_chunk_take(fpt_worker *w, size_t need, size_t want, fpt_chunk **out
 
 void ep_chunk_give_back(fpt_worker *w, fpt_chunk *ch) { fpt_chunk_pool_give_back(&ep_worker(w)->pool, ch); }
 
+/* fpt_backend.trim: cached chunks a burst left behind, then the heap. */
+bool ep_trim(fpt_worker *w)
+{
+    fpt_chunk_pool *pool = &ep_worker(w)->pool;
+    size_t cached = pool->cached;
+    bool more = fpt_chunk_pool_trim(pool);
+    if (pool->cached < cached || !more) fpt_heap_release();
+    return more;
+}
+
 bool ep_chunk_room(const fpt_worker *w)
 {
     return fpt_chunk_pool_room(&((const fp_tworker *)(const void *)w)->pool);

@@ -90,6 +90,7 @@ int ep_poll(fp_tworker *w, int timeout_ms)
     w->round++;
     int timeout = fpt_has_deferred(&w->core) ? 0 : timeout_ms;
     timeout = fpt_accept_timeout(&w->core, timeout);
+    timeout = fpt_trim_timeout(&w->core, timeout);
 
     int n = epoll_wait(w->epfd, w->events, w->max_events, timeout);
     w->stats.epoll_waits++;
@@ -102,6 +103,7 @@ int ep_poll(fp_tworker *w, int timeout_ms)
 
     int handled = n;
     handled += ep_accept_resume_due(w);
+    fpt_trim_run_due(&w->core);
     handled += fpt_run_deferred(&w->core);
     return handled;
 }

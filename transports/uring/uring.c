@@ -43,7 +43,7 @@ static const ur_settings ur_defaults = {
     .sock = FPT_SOCK_DEFAULTS,
     .sq_entries = 512,
     .cq_entries = 0,
-    .recv_buf_size = 64 * KIB,
+    .recv_buf_size = 16 * KIB,
     .recv_buf_count = 256,
     .pool_size = 0,
     .slot_size = 4 * KIB,
@@ -249,6 +249,7 @@ const fpt_backend ur_backend = {
     .chunk_take = ur_chunk_take,
     .chunk_give_back = ur_chunk_give_back,
     .chunk_room = ur_chunk_room,
+    .trim = ur_trim,
     .lend_hold = ur_lend_hold,
     .lend_drop = ur_lend_drop,
 };

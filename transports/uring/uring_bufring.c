@@ -58,6 +58,7 @@ static void top_up(ur_bufring *br)
     int added = 0;
     while (br->in_ring < br->target && br->stack_len > 0) {
         uint16_t bid = br->stack[--br->stack_len];
+        br->released[bid] = 0;
         io_uring_buf_ring_add(br->ring, ur_bufring_addr(br, bid), br->buf_size, bid, br->mask,
                               added);
         added++;
@@ -73,6 +74,8 @@ static void release_memory(ur_bufring *br)
     free(br->stack);
     free(br->lends);
     free(br->parked_fill);
+    free(br->released);
+    br->released = NULL;
     br->bufs = NULL;
     br->ring = NULL;
     br->stack = NULL;
@@ -99,9 +102,10 @@ int ur_bufring_init(ur_bufring *br, struct io_uring *ring, uint32_t buf_size, ui
     br->stack = malloc(count * sizeof(*br->stack));
     br->lends = calloc(count, sizeof(*br->lends));
     br->parked_fill = calloc(count, sizeof(*br->parked_fill));
+    br->released = calloc(count, sizeof(*br->released));
     /* lending never takes more than half: the rest keeps receiving */
     br->lent_max = count / 2;
-    if (!br->ring || !br->bufs || !br->stack || !br->lends || !br->parked_fill) {
+    if (!br->ring || !br->bufs || !br->stack || !br->lends || !br->parked_fill || !br->released) {
         release_memory(br);
         return -ENOMEM;
     }
@@ -196,6 +200,7 @@ void ur_bufring_unlend(ur_bufring *br, uint16_t bid)
 void ur_bufring_grow(ur_bufring *br)
 {
     br->window_enobufs++;
+    br->enobufs_since_trim++;
     int starved = br->window_enobufs >= UR_BUFRING_STARVED_MIN &&
                   br->window_enobufs * UR_BUFRING_STARVED_RATIO >= br->window_recycles;
     uint32_t cap = starved ? br->count : target_cap(br);
@@ -206,4 +211,20 @@ void ur_bufring_grow(ur_bufring *br)
         if (br->target > br->target_max) br->target_max = br->target;
     }
     top_up(br);
+}
+
+bool ur_bufring_trim(ur_bufring *br)
+{
+    if (!br->enobufs_since_trim && br->target / 2 >= UR_BUFRING_MIN_TARGET) br->target /= 2;
+    br->enobufs_since_trim = 0;
+    /* the stack's top `target` refill the ring; below them, buffers wait
+     * cold and may as well hold no pages until reused */
+    uint32_t keep = br->target < br->stack_len ? br->target : br->stack_len;
+    for (uint32_t i = 0; i + keep < br->stack_len; i++) {
+        uint16_t bid = br->stack[i];
+        if (br->released[bid]) continue;
+        (void)madvise(ur_bufring_addr(br, bid), br->buf_size, MADV_DONTNEED);
+        br->released[bid] = 1;
+    }
+    return br->target > UR_BUFRING_MIN_TARGET;
 }

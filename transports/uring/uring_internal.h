@@ -117,6 +117,10 @@ typedef struct ur_bufring {
     uint16_t *lends;
     uint32_t *parked_fill;
     uint32_t lent_buffers, lent_max;
+    /* Trim: buffers whose pages were given back (MADV_DONTNEED) since they
+     * last held bytes, and ENOBUFS seen since the last trim. */
+    uint8_t *released;
+    uint32_t enobufs_since_trim;
 } ur_bufring;
 
 /* ---- connections ---- */
@@ -244,6 +248,10 @@ uint8_t *ur_bufring_addr(const ur_bufring *br, uint16_t bid);
 void ur_bufring_recycle(ur_bufring *br, uint16_t bid, size_t used);
 /* The ring ran dry (ENOBUFS): expose more buffers from now on. */
 void ur_bufring_grow(ur_bufring *br);
+/* After a quiet second (no ENOBUFS) the target halves, and the pages of
+ * buffers sitting cold at the bottom of the stack go back to the system.
+ * Returns whether the target is still above its minimum. */
+bool ur_bufring_trim(ur_bufring *br);
 /* Keeps buffer `bid` out of the ring until as many unlends; false when
  * lending it would leave too few buffers to receive into. */
 bool ur_bufring_lend(ur_bufring *br, uint16_t bid);
@@ -288,6 +296,7 @@ void ur_txmsgs_free(fp_tworker *w);
 fp_status ur_chunk_take(fpt_worker *w, size_t need, size_t want, fpt_chunk **out);
 void ur_chunk_give_back(fpt_worker *w, fpt_chunk *ch);
 bool ur_chunk_room(const fpt_worker *w);
+bool ur_trim(fpt_worker *core);
 bool ur_lend_hold(fpt_worker *w, uint32_t bid);
 void ur_lend_drop(fpt_worker *w, uint32_t bid);
 

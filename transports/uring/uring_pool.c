@@ -29,11 +29,20 @@ static bool region_register(void *ctx, uint32_t index, void *base, size_t bytes,
     return true;
 }
 
-/* No unregister: the table goes with the ring. */
+/* A trimmed region's slot of the table is emptied; no unregister at
+ * teardown: the table goes with the ring. */
+static bool region_retire(void *ctx, uint32_t index, intptr_t reg)
+{
+    (void)reg;
+    struct iovec empty = {.iov_base = NULL, .iov_len = 0};
+    return io_uring_register_buffers_update_tag(ctx, index, &empty, NULL, 1) >= 0;
+}
+
 static const fpt_slice_ops ur_pool_ops = {
     .map = region_map,
     .unmap = region_unmap,
     .register_region = region_register,
+    .retire_region = region_retire,
 };
 
 void ur_pool_init(ur_pool *p, struct io_uring *ring, size_t slot_size, size_t region_bytes, size_t max_bytes)

@@ -66,6 +66,7 @@ static void recv_failed(fp_tconn *c, int err)
     case ENOBUFS: /* buffers are back (and more exposed): re-arm */
         w->stats.enobufs++;
         ur_bufring_grow(&w->br);
+        fpt_trim_soon(&w->core);
         return;
     case ECANCELED:
     case EINTR:

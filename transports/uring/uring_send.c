@@ -14,9 +14,15 @@
 
 #include "uring_internal.h"
 
+/* Registered regions are pinned: every slice a chunk holds is resident,
+ * filled or not. Chunks of at most this much keep a backlog's memory close
+ * to what it queued (a SENDMSG gathers many). */
+#define UR_CHUNK_WANT_MAX (16u * 1024u)
+
 fp_status ur_chunk_take(fpt_worker *cw, size_t need, size_t want, fpt_chunk **out)
 {
     fp_tworker *w = ur_worker(cw);
+    if (want > UR_CHUNK_WANT_MAX) want = need > UR_CHUNK_WANT_MAX ? need : UR_CHUNK_WANT_MAX;
     uint64_t failures = w->pool.register_failures;
     fp_status st = fpt_slice_take(&w->pool, want, out);
     if (st == FP_EAGAIN && want > need) st = fpt_slice_take(&w->pool, need, out);
@@ -37,6 +43,18 @@ fp_status ur_chunk_take(fpt_worker *cw, size_t need, size_t want, fpt_chunk **ou
 }
 
 void ur_chunk_give_back(fpt_worker *w, fpt_chunk *ch) { fpt_slice_release(&ur_worker(w)->pool, ch); }
+
+/* fpt_backend.trim: receive buffers gone cold, send regions left empty by
+ * a burst, then the heap (stashes, descriptors). */
+bool ur_trim(fpt_worker *core)
+{
+    fp_tworker *w = ur_worker(core);
+    bool more = ur_bufring_trim(&w->br);
+    uint64_t mapped = fpt_slice_pool_capacity(&w->pool);
+    more |= fpt_slice_pool_trim(&w->pool);
+    if (fpt_slice_pool_capacity(&w->pool) < mapped || !more) fpt_heap_release();
+    return more;
+}
 
 bool ur_chunk_room(const fpt_worker *w) { return !((const fp_tworker *)(const void *)w)->pool.exhausted; }
 

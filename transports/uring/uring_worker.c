@@ -266,6 +266,7 @@ int ur_poll(fp_tworker *w, int timeout_ms)
     if (!w->wake_armed) arm_wake(w);
     int timeout = (handled || fpt_has_deferred(&w->core)) ? 0 : timeout_ms;
     timeout = fpt_accept_timeout(&w->core, timeout);
+    timeout = fpt_trim_timeout(&w->core, timeout);
     if (timeout != 0 || !kernel_has_nothing_for_us(w)) {
         wait_for_completions(w, timeout);
         handled += reap(w);
@@ -281,6 +282,7 @@ int ur_poll(fp_tworker *w, int timeout_ms)
         handled += reap(w);
     }
     handled += ur_accept_resume_due(w);
+    fpt_trim_run_due(&w->core);
     handled += fpt_run_deferred(&w->core);
     return handled;
 }
