@@ -1,9 +1,10 @@
 # Fault tests (issue 11): fastport-server with the echo plugin, on every
-# Linux transport built, against half-closed connections, peers that reset
-# while replies are being written (SIGPIPE) and a storm of short
-# connections reusing descriptor numbers. One test
+# Linux transport built, against descriptor exhaustion, half-closed
+# connections, peers that reset while replies are being written (SIGPIPE)
+# and a storm of short connections reusing descriptor numbers. One test
 # per fault and transport, faults_<fault>_<transport>; 77 (the transport's
-# probe refuses this machine) is a skip. -DFP_FAULT_TRANSPORTS=a;b narrows it.
+# probe refuses this machine) is a skip. -DFP_FAULT_TRANSPORTS=a;b narrows
+# it.
 get_property(fp_fault_built GLOBAL PROPERTY FP_TRANSPORT_TARGETS)
 if(NOT DEFINED FP_FAULT_TRANSPORTS)
   set(FP_FAULT_TRANSPORTS ${fp_fault_built})
@@ -12,6 +13,7 @@ endif()
 add_executable(fp-fault-client
   faults/fault_main.c
   faults/fault_net.c
+  faults/fault_emfile.c
   faults/fault_halfclose.c
   faults/fault_sigpipe.c
   faults/fault_storm.c)
@@ -27,7 +29,7 @@ else()
 endif()
 
 foreach(transport IN LISTS FP_FAULT_TRANSPORTS)
-  foreach(fault halfclose sigpipe storm)
+  foreach(fault emfile halfclose sigpipe storm)
     add_test(NAME faults_${fault}_${transport}
       COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/scripts/faults.sh ${fault}
         $<TARGET_FILE:fastport-server> $<TARGET_FILE:fp-fault-client>

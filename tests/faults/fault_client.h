@@ -15,14 +15,20 @@
 
 typedef struct fc_opts {
     struct sockaddr_in server;
-    unsigned long conns; /* connections opened (halfclose) */
+    pid_t server_pid; /* emfile: the process whose CPU time is read */
+    const char *server_log; /* emfile: the server's stderr */
+    unsigned long conns; /* connections opened (emfile, halfclose) */
+    unsigned long close; /* emfile: how many of them are closed */
+    unsigned long fresh; /* emfile: new connections after the close */
     unsigned long frames; /* frames per connection */
     unsigned long rounds; /* sigpipe: reset connections */
     unsigned long cycles; /* storm: open/send/close cycles */
     unsigned long parallel; /* storm: cycles in flight at once */
+    unsigned long window_ms; /* emfile: how long exhaustion is watched */
     unsigned long long seed;
 } fc_opts;
 
+int fc_emfile(const fc_opts *o);
 int fc_halfclose(const fc_opts *o);
 int fc_sigpipe(const fc_opts *o);
 int fc_storm(const fc_opts *o);

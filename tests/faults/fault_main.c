@@ -8,10 +8,12 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: fp-fault-client MODE --connect=IPV4:PORT [options]\n"
-                    "  halfclose  [--conns=N --frames=N]\n"
-                    "  sigpipe    [--rounds=N --frames=N]\n"
-                    "  storm      [--cycles=N --parallel=N --seed=N]\n");
+    fprintf(stderr,
+            "usage: fp-fault-client MODE --connect=IPV4:PORT [options]\n"
+            "  emfile     --server-pid=PID --server-log=FILE [--conns=N --close=N --fresh=N --window-ms=N]\n"
+            "  halfclose  [--conns=N --frames=N]\n"
+            "  sigpipe    [--rounds=N --frames=N]\n"
+            "  storm      [--cycles=N --parallel=N --seed=N]\n");
     return 2;
 }
 
@@ -52,9 +54,20 @@ static int parse(int argc, char **argv, fc_opts *o)
         if (strncmp(a, "--connect=", 10) == 0) {
             if (parse_address(a + 10, &o->server) != 0) return -1;
             have_server = true;
+        } else if (strncmp(a, "--server-log=", 13) == 0) {
+            o->server_log = a + 13;
+        } else if ((r = number_option(a, "--server-pid", &v)) != 0) {
+            if (r < 0) return -1;
+            o->server_pid = (pid_t)v;
         } else if ((r = number_option(a, "--conns", &v)) != 0) {
             if (r < 0) return -1;
             o->conns = (unsigned long)v;
+        } else if ((r = number_option(a, "--close", &v)) != 0) {
+            if (r < 0) return -1;
+            o->close = (unsigned long)v;
+        } else if ((r = number_option(a, "--fresh", &v)) != 0) {
+            if (r < 0) return -1;
+            o->fresh = (unsigned long)v;
         } else if ((r = number_option(a, "--frames", &v)) != 0) {
             if (r < 0) return -1;
             o->frames = (unsigned long)v;
@@ -67,6 +80,9 @@ static int parse(int argc, char **argv, fc_opts *o)
         } else if ((r = number_option(a, "--parallel", &v)) != 0) {
             if (r < 0 || v == 0) return -1;
             o->parallel = (unsigned long)v;
+        } else if ((r = number_option(a, "--window-ms", &v)) != 0) {
+            if (r < 0 || v < 1000) return -1;
+            o->window_ms = (unsigned long)v;
         } else if ((r = number_option(a, "--seed", &v)) != 0) {
             if (r < 0) return -1;
             o->seed = v;
@@ -79,9 +95,21 @@ static int parse(int argc, char **argv, fc_opts *o)
 
 int main(int argc, char **argv)
 {
-    fc_opts o = {.conns = 200, .frames = 20, .rounds = 200, .cycles = 100000, .parallel = 16, .seed = 1};
+    fc_opts o = {.conns = 200,
+                 .close = 100,
+                 .fresh = 10,
+                 .frames = 20,
+                 .rounds = 200,
+                 .cycles = 100000,
+                 .parallel = 16,
+                 .window_ms = 3000,
+                 .seed = 1};
     if (argc < 2 || parse(argc, argv, &o) != 0) return usage();
     const char *mode = argv[1];
+    if (strcmp(mode, "emfile") == 0) {
+        if (o.server_pid <= 0 || !o.server_log || o.close > o.conns) return usage();
+        return fc_emfile(&o);
+    }
     if (strcmp(mode, "halfclose") == 0) return fc_halfclose(&o);
     if (strcmp(mode, "sigpipe") == 0) return fc_sigpipe(&o);
     if (strcmp(mode, "storm") == 0) return fc_storm(&o);

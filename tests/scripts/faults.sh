@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A fault test against fastport-server (echo plugin) on one transport:
 #   faults.sh MODE SERVER FAULT_CLIENT TRANSPORT_PROBE TRANSPORT_DIR TRANSPORT
-# MODE is one of fp-fault-client's (halfclose, sigpipe, storm): the
+# MODE is one of fp-fault-client's (emfile, halfclose, sigpipe, storm): the
 # client provokes the fault and checks what it sees; this script checks the
 # server lived through it, exits 0 on SIGTERM, and that its final stats
 # line counts what happened. Exit 77 when the transport cannot run here.
@@ -76,6 +76,24 @@ expect_sessions() {
 }
 
 case "$mode" in
+emfile)
+    # Room for about 150 sessions: 200 connections run out, the 100 left
+    # after the close plus 10 new ones fit again.
+    limit=160 conns=200 close=100 fresh=10
+    start_server "$limit" --workers=1
+    at_start=$(ls "/proc/$server_pid/fd" | wc -l)
+    room=$((limit - at_start))
+    [ "$room" -lt "$conns" ] && [ "$room" -gt $((conns - close + fresh + 10)) ] ||
+        fail "the server holds $at_start descriptors at start: $limit leaves room for $room sessions"
+    echo "emfile: ulimit -n $limit, $at_start descriptors at start: room for $room sessions"
+    run_client --server-pid="$server_pid" --server-log="$err" --conns=$conns --close=$close --fresh=$fresh
+    stop_and_read_stats
+    emfile=$(stat transport.accept_emfile)
+    [ "$emfile" -ge 1 ] || fail "transport.accept_emfile=$emfile: running out of descriptors was not counted"
+    expect_sessions $((conns + fresh))
+    echo "emfile: transport.accept_emfile=$emfile; $(grep -c 'accepting paused' "$err") accept-failure lines in all"
+    grep 'accepting paused' "$err" | tail -n 2
+    ;;
 halfclose)
     conns=20 frames=50
     start_server 4096 --workers=2
