@@ -46,6 +46,8 @@ int fc_connect_start(const struct sockaddr_in *to, const struct sockaddr_in *fro
 /* Closes with SO_LINGER {1, 0}: the kernel sends RST, not FIN. */
 void fc_reset(int fd);
 
+/* splitmix64's finaliser: bytes that differ for every input. */
+uint64_t fc_mix(uint64_t x);
 /* A frame of `len` payload bytes under `id` (its compressed bit cleared)
  * whose bytes are derived from `tag`, so a reply carrying another
  * connection's payload is told apart. */

@@ -64,7 +64,7 @@ void fc_reset(int fd)
     close(fd);
 }
 
-static uint64_t mix(uint64_t x)
+uint64_t fc_mix(uint64_t x)
 {
     x += 0x9E3779B97F4A7C15ull;
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -81,7 +81,7 @@ size_t fc_frame_build(uint8_t *frame, uint16_t id, uint64_t tag, size_t len)
     frame[2] = (uint8_t)(id >> 8);
     frame[3] = (uint8_t)id;
     for (size_t i = 0; i < len; i++) {
-        uint64_t word = i < 8 ? tag : mix(tag ^ (i / 8) << 48);
+        uint64_t word = i < 8 ? tag : fc_mix(tag ^ (i / 8) << 48);
         frame[4 + i] = (uint8_t)(word >> (8 * (i % 8)));
     }
     return size;
