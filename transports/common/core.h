@@ -218,6 +218,9 @@ typedef struct fpt_acceptor {
 } fpt_acceptor;
 
 #define FPT_ACCEPT_PAUSE_MS 100
+/* Out of descriptors, every resume fails again: one log line a second per
+ * worker, the failures in between counted into the next one. */
+#define FPT_ACCEPT_LOG_INTERVAL_MS 1000
 
 /* ---- the worker ---- */
 
@@ -247,6 +250,9 @@ struct fpt_worker {
 
     fpt_acceptor *acceptors;
     unsigned paused_acceptors;
+    /* accept failures are logged at most once a second (accept.c) */
+    int64_t accept_log_quiet_until_ms;
+    uint64_t accept_log_suppressed;
 
     int64_t trim_at_ms; /* when the backend's trim runs next; 0: not due */
 
@@ -377,7 +383,8 @@ void fpt_chain_release(fpt_conn *c);
 void fpt_acceptor_add(fpt_worker *w, fpt_acceptor *a, const void *listener);
 void fpt_acceptor_remove(fpt_worker *w, fpt_acceptor *a);
 fpt_acceptor *fpt_acceptor_find(const fpt_worker *w, const void *listener);
-/* Pauses `a` for FPT_ACCEPT_PAUSE_MS and logs why (once per pause);
+/* Pauses `a` for FPT_ACCEPT_PAUSE_MS and logs why (at most once per
+ * FPT_ACCEPT_LOG_INTERVAL_MS per worker);
  * `fd_limit` counts it as running out of descriptors. */
 void fpt_acceptor_pause(fpt_worker *w, fpt_acceptor *a, const char *where, const char *reason,
                         bool fd_limit);
