@@ -8,7 +8,7 @@ static const char *const main_counters[] = {
     "rx_packets",      "tx_packets",        "tx_lent",           "rx_bytes",          "tx_bytes",
     "protocol_errors", "compress_errors",   "handler_errors",    "unhandled_packets",
     "send_queue_full", "recv_paused",       "queued_bytes_max",  "idle_timeouts",
-    "drain_aborts",    "stale_session_sends",
+    "frame_timeouts",  "close_timeouts",    "drain_aborts",      "stale_session_sends",
 };
 
 typedef struct extra_counters {
