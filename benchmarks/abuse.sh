@@ -173,6 +173,7 @@ ratio_median="$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ a[NR] = $1 } END
 # --- 3. never-reading clients ---------------------------------------------------
 sleep 1.1 # a stats line from after the last round
 frames_before="$(counter frame_timeouts)"
+idles_before="$(counter idle_timeouts)"
 sends_before="$(counter send_timeouts)"
 closes_before="$(counter close_timeouts)"
 rss_before="$(rss_kb "${server_pid}")"
@@ -204,6 +205,7 @@ sleep 10 # also brings a stats line from after they left
 rss_after="$(rss_kb "${server_pid}")"
 private_after="$(private_kb "${server_pid}")"
 frames_delta=$(($(counter frame_timeouts) - frames_before))
+idles_delta=$(($(counter idle_timeouts) - idles_before))
 closes_delta=$(($(counter close_timeouts) - closes_before))
 sends_now="$(counter send_timeouts)"
 sends_delta="-"
@@ -215,8 +217,8 @@ per_reader_stalled="$(awk -v a="${rss_stalled}" -v b="${rss_before}" -v n="${rea
 per_reader_peak="$(awk -v a="${rss_peak}" -v b="${rss_before}" -v n="${readers}" 'BEGIN { printf "%.0f", (a - b) / n }')"
 after_mib="$(awk -v a="${rss_after}" -v b="${rss_before}" 'BEGIN { printf "%.2f", (a - b) / 1024 }')"
 echo "readers: VmRSS ${rss_stalled} kB at their stall, ${rss_peak} kB at its peak; 10 s after they left ${rss_after} kB" \
-    "(RssAnon ${private_after} kB); counters while they ran: frame_timeouts +${frames_delta}," \
-    "close_timeouts +${closes_delta}, send_timeouts ${sends_shown}"
+    "(RssAnon ${private_after} kB); counters while they ran: idle_timeouts +${idles_delta}," \
+    "frame_timeouts +${frames_delta}, close_timeouts +${closes_delta}, send_timeouts ${sends_shown}"
 
 # --- the table --------------------------------------------------------------------
 failed=0
