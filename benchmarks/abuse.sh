@@ -92,6 +92,14 @@ timeout_of() {
 }
 frame_timeout="$(timeout_of frame-timeout)"
 send_timeout="$(timeout_of send-timeout)"
+if [[ -z "${frame_timeout}" ]]; then
+    echo "abuse.sh: ${server_bin} has no --frame-timeout: the slowloris rows need one" >&2
+    exit 2
+fi
+if ((bench_seconds + 1 >= ${frame_timeout%.*})); then
+    echo "abuse.sh: warning: --bench-seconds=${bench_seconds} outlasts the slowloris connections" \
+        "(closed after the ${frame_timeout} s frame timeout): part of each attacked run is not attacked" >&2
+fi
 
 server_cpu=()
 client_cpu=()
@@ -164,7 +172,9 @@ for ((round = 1; round <= rounds; round++)); do
     ratio="$(awk -v a="${attacked}" -v s="${solo}" 'BEGIN { printf "%.2f", a / s }')"
     ratios+=("${ratio}")
     ((closed < slow_closed_min)) && slow_closed_min="${closed}"
-    slow_delay_max="$(awk -v a="${slow_delay_max}" -v b="${delay_max:-999999}" 'BEGIN { print (b > a ? b : a) }')"
+    # A round whose connections were never closed has no delay: it fails the row.
+    slow_delay_max="$(awk -v a="${slow_delay_max}" -v b="${delay_max:-inf}" \
+        'BEGIN { print (b == "inf" || a == "inf") ? "inf" : (b > a ? b : a) }')"
     echo "round ${round}: healthy p99 ${solo} us alone, ${attacked} us under ${connections} slowloris: x${ratio};" \
         "slowloris closed ${closed}/${connections}, last ${delay_max:--} s after its first byte"
 done
@@ -227,14 +237,16 @@ row() { # row MEASUREMENT VALUE LIMIT PASS(0|1)
     [[ "$4" == 1 ]] || { verdict=FAIL; failed=1; }
     printf '%-44s %-34s %-18s %s\n' "$1" "$2" "$3" "${verdict}"
 }
-le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && a + 0 <= b + 0) ? 1 : 0 }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "" && a != "inf" && a + 0 <= b + 0) ? 1 : 0 }'; }
 echo
 echo "abuse.sh: ${used_transport}, ${connections} slowloris connections, ${readers} never-readers, ${rounds} rounds"
 printf '%-44s %-34s %-18s %s\n' measurement value limit result
 row "healthy p99 attacked/alone (median)" "${ratio_median} (rounds: ${ratios[*]})" "<= 2" "$(le "${ratio_median}" 2)"
 row "slowloris closed by the server" "${slow_closed_min}/${connections} (fewest in a round)" "all" \
     "$([[ "${slow_closed_min}" == "${connections}" ]] && echo 1 || echo 0)"
-row "slowloris close after first byte (max)" "${slow_delay_max} s" "<= $((${frame_timeout%.*} + 1)) s" \
+slow_delay_shown="${slow_delay_max} s"
+[[ "${slow_delay_max}" == inf ]] && slow_delay_shown="a round closed none"
+row "slowloris close after first byte (max)" "${slow_delay_shown}" "<= $((${frame_timeout%.*} + 1)) s" \
     "$(le "${slow_delay_max}" "$((${frame_timeout%.*} + 1))")"
 row "RSS per reader at the stall" "${per_reader_stalled} KiB" "<= 256 KiB" "$(le "${per_reader_stalled}" 256)"
 row "RSS per reader at the peak" "${per_reader_peak} KiB" "<= 256 KiB" "$(le "${per_reader_peak}" 256)"
