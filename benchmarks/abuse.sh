@@ -45,7 +45,7 @@ for arg in "$@"; do
     --bench-seconds=*) bench_seconds="${arg#*=}" ;;
     --server-opts=*) server_opts="${arg#*=}" ;;
     --help)
-        sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     -*)
