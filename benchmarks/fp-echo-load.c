@@ -7,29 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "load.h"
+#include "loopback.h"
 
 #define MAX_BUFFER_BYTES (1ull << 30)
-
-static int check_descriptors(uint32_t sessions)
-{
-    struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) < 0) return 0;
-    if (lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &lim);
-        getrlimit(RLIMIT_NOFILE, &lim);
-    }
-    if ((uint64_t)sessions + 16 > (uint64_t)lim.rlim_cur) {
-        fprintf(stderr, "fp-echo-load: %u sessions need %u descriptors, the limit is %llu: raise ulimit -n\n",
-                sessions, sessions + 16, (unsigned long long)lim.rlim_cur);
-        return -1;
-    }
-    return 0;
-}
 
 static void report(const load_options *o, const load_result *r)
 {
@@ -106,7 +89,7 @@ int main(int argc, char **argv)
                 o.server_pid);
         return 2;
     }
-    if (check_descriptors(o.sessions) < 0) return 2;
+    if (loopback_descriptors(o.program, o.sessions) < 0) return 2;
 
     signal(SIGPIPE, SIG_IGN);
     if (o.idle) {

@@ -53,10 +53,10 @@ for bin in "${server_cmd[-1]}" "${load_bin}"; do
     [[ -x "${bin}" ]] || { echo "idle-rss.sh: ${bin} not found; build first" >&2; exit 2; }
 done
 
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+
 # Each side holds one descriptor per session.
-hard_nofile="$(ulimit -Hn)"
-[[ "${hard_nofile}" == unlimited ]] && hard_nofile="$(cat /proc/sys/fs/nr_open)"
-ulimit -n "${hard_nofile}"
+hard_nofile="$(raise_nofile)"
 if ((hard_nofile < sessions + 64)); then
     echo "idle-rss.sh: ${sessions} sessions need a descriptor limit over $((sessions + 64)); the hard limit is ${hard_nofile}" >&2
     exit 2
@@ -65,28 +65,8 @@ fi
 work="$(mktemp -d)"
 server_pid=""
 client_pid=""
-stop() { # stop PID: INT (Ctrl-C to a Wine-hosted server), bounded wait, then KILL
-    [[ -n "$1" ]] || return 0
-    kill -INT "$1" 2>/dev/null || true
-    for ((i = 0; i < 200; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
-trap 'stop "${client_pid}"; stop "${server_pid}"; rm -rf "${work}"' EXIT
+trap 'stop_pid "${client_pid}"; stop_pid "${server_pid}"; rm -rf "${work}"' EXIT
 
-wait_for() { # wait_for FILE PATTERN SECONDS
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-private_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 wineserver_pid() { pgrep -n -x 'wineserver(64)?' || true; }
 tcp_mem_pages() { awk '$1 == "TCP:" { for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1) }' /proc/net/sockstat; }
 
@@ -147,7 +127,7 @@ fi
 echo "kernel TCP memory:       ${tcp_before} pages before, ${tcp_after} pages after (page ${page} B; both ends of each loopback connection)"
 echo "sockstat:                ${sockstat}"
 
-stop "${client_pid}"
+stop_pid "${client_pid}"
 client_pid=""
-stop "${server_pid}"
+stop_pid "${server_pid}"
 server_pid=""

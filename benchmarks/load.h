@@ -18,6 +18,7 @@
 #define LOAD_PAYLOAD_MAX (LOAD_FRAME_MAX - LOAD_HEADER_SIZE)
 
 typedef struct load_options {
+    const char *program;         /* prefixes the messages of load_connect_all */
     const char *connect_text;
     struct sockaddr_storage addr;
     socklen_t addr_len;
@@ -29,6 +30,7 @@ typedef struct load_options {
     uint64_t hold_ms;            /* idle mode; 0: until a signal */
     uint64_t connect_timeout_ms;
     uint32_t connect_batch;      /* connects in progress at once */
+    uint32_t rcvbuf;             /* SO_RCVBUF of each session; 0: the kernel's default */
     long server_pid;             /* 0: none */
     int csv;
     int idle;

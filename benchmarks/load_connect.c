@@ -19,20 +19,22 @@ static int start_connect(const load_options *o, int epfd, load_session *s)
 {
     s->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->fd < 0) {
-        fprintf(stderr, "fp-echo-load: session %u: socket: %s\n", s->index, strerror(errno));
+        fprintf(stderr, "%s: session %u: socket: %s\n", o->program, s->index, strerror(errno));
         return -1;
     }
     int one = 1;
     setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* Before connect: the window it advertises is set by then. */
+    if (o->rcvbuf) setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
     if (connect(s->fd, (const struct sockaddr *)&o->addr, o->addr_len) < 0 && errno != EINPROGRESS) {
-        fprintf(stderr, "fp-echo-load: session %u: connect to %s: %s\n", s->index, o->connect_text,
+        fprintf(stderr, "%s: session %u: connect to %s: %s\n", o->program, s->index, o->connect_text,
                 strerror(errno));
         return -1;
     }
     /* Writability reports the end of the handshake, either way. */
     struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = s};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
-        fprintf(stderr, "fp-echo-load: epoll_ctl: %s\n", strerror(errno));
+        fprintf(stderr, "%s: epoll_ctl: %s\n", o->program, strerror(errno));
         return -1;
     }
     s->state = LOAD_CONNECTING;
@@ -45,13 +47,13 @@ static int finish_connect(const load_options *o, int epfd, load_session *s)
     socklen_t len = sizeof soerr;
     if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) soerr = errno;
     if (soerr) {
-        fprintf(stderr, "fp-echo-load: session %u: connect to %s: %s\n", s->index, o->connect_text,
+        fprintf(stderr, "%s: session %u: connect to %s: %s\n", o->program, s->index, o->connect_text,
                 strerror(soerr));
         return -1;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
     if (epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev) < 0) {
-        fprintf(stderr, "fp-echo-load: epoll_ctl: %s\n", strerror(errno));
+        fprintf(stderr, "%s: epoll_ctl: %s\n", o->program, strerror(errno));
         return -1;
     }
     s->state = LOAD_OPEN;
@@ -76,14 +78,14 @@ int load_connect_all(const load_options *o, int epfd, load_session *sessions)
         }
         uint64_t now = load_now_ns();
         if (now >= deadline) {
-            fprintf(stderr, "fp-echo-load: only %u of %u sessions open after %.1f s\n", open,
-                    o->sessions, (double)o->connect_timeout_ms / 1000.0);
+            fprintf(stderr, "%s: only %u of %u sessions open after %.1f s\n", o->program, open, o->sessions,
+                    (double)o->connect_timeout_ms / 1000.0);
             return -1;
         }
         uint64_t left_ms = (deadline - now) / 1000000u + 1;
         int n = epoll_wait(epfd, events, 256, left_ms > 100 ? 100 : (int)left_ms);
         if (n < 0 && errno != EINTR) {
-            fprintf(stderr, "fp-echo-load: epoll_wait: %s\n", strerror(errno));
+            fprintf(stderr, "%s: epoll_wait: %s\n", o->program, strerror(errno));
             return -1;
         }
         for (int k = 0; k < n; k++) {

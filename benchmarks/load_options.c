@@ -1,11 +1,11 @@
 /* fp-echo-load's command line: its option table, read by the parser the
  * four programs share (apps/common/cli.h), and the loopback-only target. */
-#include <arpa/inet.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "cli.h"
 #include "load.h"
+#include "loopback.h"
 
 #define PROGRAM "fp-echo-load"
 #define MAX_SECONDS_MS 86400000u
@@ -27,37 +27,13 @@ enum {
     OPT_COUNT
 };
 
-/* Fills `addr` for a loopback HOST (127.0.0.0/8 or ::1) and returns its
- * length; 0 for any other host. */
-static socklen_t loopback_sockaddr(const char *host, uint16_t port, struct sockaddr_storage *addr)
-{
-    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
-    memset(addr, 0, sizeof *addr);
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1 && (ntohl(v4->sin_addr.s_addr) >> 24) == 127) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        return sizeof *v4;
-    }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1 && IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        return sizeof *v6;
-    }
-    return 0;
-}
-
 /* The load is for this machine's server only: --connect resolves into
  * o->addr when it is a loopback address. */
 static const char *loopback_target(const char *value, void *target)
 {
     load_options *o = target;
-    char host[64];
-    uint16_t port;
-    o->addr_len = 0;
-    if (fp_cli_parse_host_port(value, host, sizeof host, 1, 65535, &port) == FP_CLI_OK)
-        o->addr_len = loopback_sockaddr(strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, port, &o->addr);
-    return o->addr_len ? NULL : "a loopback address: 127.0.0.0/8, [::1] or localhost";
+    o->addr_len = loopback_address(value, &o->addr);
+    return o->addr_len ? NULL : LOOPBACK_EXPECTED;
 }
 
 #define FIELD(member) FP_CLI_FIELD(load_options, member)
@@ -100,6 +76,7 @@ static const fp_cli_option options[OPT_COUNT] = {
 int load_options_parse(load_options *o, int argc, char **argv, char *err, size_t err_len)
 {
     memset(o, 0, sizeof *o);
+    o->program = PROGRAM;
     fp_cli cli;
     fp_cli_init(&cli, PROGRAM, options, OPT_COUNT, o, err, err_len);
     if (fp_cli_parse(&cli, argc, argv) < 0) return -1;

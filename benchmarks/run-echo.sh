@@ -73,9 +73,8 @@ if [[ -z "${transports}" ]]; then
 fi
 [[ -n "${transports}" ]] || { echo "run-echo.sh: no transports in ${build}/lib/fastport/transports" >&2; exit 2; }
 
-hard_nofile="$(ulimit -Hn)"
-[[ "${hard_nofile}" == unlimited ]] && hard_nofile="$(cat /proc/sys/fs/nr_open)"
-ulimit -n "${hard_nofile}"
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+raise_nofile >/dev/null
 
 server_cpu=(); client_cpu=()
 if command -v taskset >/dev/null && (($(nproc) >= 2)); then
@@ -106,8 +105,6 @@ trap 'stop_server; rm -rf "${work}"' EXIT
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 wineserver_pid() { pgrep -n -x 'wineserver(64)?' || true; }
 
-# stat NAME FILE: the value of NAME= in the server's last stats line, or empty
-stat() { grep '^stats:' "$2" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.3f", a / b }'; }
 
 # start_server NAME[:KEY=VALUE[:KEY=VALUE...]][@BUILD_DIR]: the transport,
@@ -184,14 +181,14 @@ for workload in "${workload_list[@]}"; do
             [[ -n "${ws_pid}" ]] && ws_ticks=$(($(cpu_ticks "${ws_pid}") - ws_before))
             stop_server
             f="${work}/server.err"
-            msgs="$(stat tx_packets "$f")"
-            enters="$(stat transport.ring_enters "$f")"
+            msgs="$(server_stat tx_packets "$f")"
+            enters="$(server_stat transport.ring_enters "$f")"
             if [[ -z "${enters}" ]]; then
                 # readiness transports: every wait, read and send is a system call
-                enters="$(awk -v a="$(stat transport.epoll_waits "$f")" -v b="$(stat transport.reads "$f")" \
-                    -v c="$(stat transport.sends "$f")" 'BEGIN { print a + b + c }')"
+                enters="$(awk -v a="$(server_stat transport.epoll_waits "$f")" -v b="$(server_stat transport.reads "$f")" \
+                    -v c="$(server_stat transport.sends "$f")" 'BEGIN { print a + b + c }')"
             fi
-            per_batch="$(ratio "$(stat transport.completions "$f")" "$(stat transport.completion_batches "$f")")"
+            per_batch="$(ratio "$(server_stat transport.completions "$f")" "$(server_stat transport.completion_batches "$f")")"
             ws_us="-"
             [[ -n "${ws_ticks}" ]] && ws_us="$(awk -v t="${ws_ticks}" -v hz="$(getconf CLK_TCK)" -v m="${msgs}" \
                 'BEGIN { if (m > 0) printf "%.3f", t / hz * 1e6 / m; else print "-" }')"

@@ -91,6 +91,12 @@ static void idle_fired(void *a, void *b)
     uint64_t timeout_ns = (uint64_t)e->cfg.idle_timeout_ms * NS_PER_MS;
     uint64_t last = s->last_recv_ns ? s->last_recv_ns : s->opened_ns;
     uint64_t now = fp_mono_ns();
+    if (s->recv_paused) {
+        /* the engine stopped reading, not the peer sending: the send
+         * timeout judges this session; idleness counts from the resume */
+        s->idle_timer = fp_timer_add(s->worker->timers, now + timeout_ns, idle_fired, s, NULL);
+        return;
+    }
     if (now - last < timeout_ns) {
         /* activity since arming: sleep for the remainder instead of
          * re-arming on every packet */
@@ -466,6 +472,7 @@ static void on_sent(void *conn_user, size_t bytes)
         return;
     if (s->recv_paused && s->queued_bytes <= RECV_RESUME_AT(e)) {
         s->recv_paused = 0;
+        s->last_recv_ns = fp_mono_ns(); /* idleness counts from here */
         frame_clock_resume(s);
         vt_of(s)->recv_resume(s->conn);
     }

@@ -40,7 +40,7 @@ for preset in release asan; do
 done
 
 # Threaded code (workers, mailboxes, wake-ups) also runs under TSan.
-threaded='check_mailbox|check_worker_wake|check_engine_limits|check_lost_close|check_plugin_api|e2e_|transport_contract_|server_echo_run|outbound_|fastport_plugin_|bench_connect_|faults_(halfclose|storm)_[^_]+$'
+threaded='check_mailbox|check_worker_wake|check_engine_limits|check_lost_close|check_plugin_api|e2e_|transport_contract_|server_echo_run|outbound_|fastport_plugin_|bench_connect_|faults_(halfclose|storm)_[^_]+$|abuse_'
 echo "== tsan: configure"
 cmake --preset tsan
 echo "== tsan: build"

@@ -108,6 +108,7 @@ static fp_addr server;
 
 static uint32_t frame_timeout_ms = FP_ENGINE_DEFAULT_FRAME_TIMEOUT_MS;
 static uint32_t send_timeout_ms = FP_ENGINE_DEFAULT_SEND_TIMEOUT_MS;
+static uint32_t idle_timeout_ms = 0;
 static uint64_t worker_memory_limit = FP_ENGINE_DEFAULT_WORKER_MEMORY_LIMIT;
 static const char *transport_name = "epoll";
 static int small_socket_buffers = 1;
@@ -125,6 +126,7 @@ static fp_engine *create(unsigned workers, size_t n_plugins, char *err, size_t e
     cfg.workers = workers;
     cfg.frame_timeout_ms = frame_timeout_ms;
     cfg.send_timeout_ms = send_timeout_ms;
+    cfg.idle_timeout_ms = idle_timeout_ms;
     cfg.worker_memory_limit = worker_memory_limit;
     /* small kernel buffers: a stalled reader backs replies up into the
      * engine's queue after little data, and a reader's progress reaches
@@ -495,6 +497,22 @@ START_TEST(a_frame_held_back_by_a_pause_is_not_a_slow_frame)
 }
 END_TEST
 
+/* Likewise the idle timeout: while the engine does not read, the peer's
+ * silence is not known, and the send timeout judges the session. */
+START_TEST(a_session_paused_by_backpressure_is_not_idle)
+{
+    idle_timeout_ms = 300;
+    send_timeout_ms = 0;
+    start(1, 1);
+    int fd = client();
+    size_t frames = write_until_refused(fd);
+    sleep_ms(900);
+    ck_assert_uint_eq(fp_engine_stat(engine, "idle_timeouts"), 0);
+    ck_assert_uint_eq(read_frames(fd, frames), frames);
+    finish(fd);
+}
+END_TEST
+
 START_TEST(a_zero_send_timeout_never_aborts)
 {
     send_timeout_ms = 0;
@@ -510,12 +528,14 @@ END_TEST
 
 /* ---- the worker's memory budget ---- */
 
-/* Four peers that never read each stay under their own queue cap (256 KiB)
- * but together pass a 320 KiB budget: the largest holders are aborted until
- * the sum fits, and a peer that reads keeps echoing throughout. */
+/* Four peers that never read each hold 64-128 KiB (reading pauses above a
+ * quarter of the 256 KiB queue cap, after one receive's replies at most)
+ * and together pass a 160 KiB budget: the largest holders are aborted
+ * until the sum fits, never all of them, and a peer that reads keeps
+ * echoing throughout. */
 START_TEST(over_the_worker_budget_the_largest_holders_are_aborted)
 {
-    worker_memory_limit = 320 << 10;
+    worker_memory_limit = 160 << 10;
     send_timeout_ms = 0;
     start(1, 1);
     int healthy = client();
@@ -670,6 +690,7 @@ static Suite *engine_limits_suite(void)
     tcase_add_test(t, a_slow_reader_that_keeps_reading_is_not_timed_out);
     tcase_add_test(t, a_zero_send_timeout_never_aborts);
     tcase_add_test(t, a_frame_held_back_by_a_pause_is_not_a_slow_frame);
+    tcase_add_test(t, a_session_paused_by_backpressure_is_not_idle);
     tcase_add_test(t, over_the_worker_budget_the_largest_holders_are_aborted);
     tcase_add_test(t, memory_held_returns_to_zero_when_sessions_close);
     tcase_add_test(t, a_paused_connection_stashes_at_most_a_receive_burst);
