@@ -331,6 +331,31 @@ START_TEST(a_trickled_frame_closes_its_session)
 }
 END_TEST
 
+/* After a graceful close the worker reads only to find the peer's FIN; a
+ * peer that keeps sending instead is reset after a bounded amount, not
+ * read for until the close deadline. */
+START_TEST(a_peer_that_keeps_sending_after_our_close_is_reset)
+{
+    frame_timeout_ms = 200;
+    start(1, 1);
+    int fd = client();
+    static const uint8_t header_start[2] = {0x00, 0x40};
+    send_raw(fd, header_start, sizeof header_start);
+    ck_assert_int_eq(closed_within(fd, 5000), 1); /* our FIN */
+    static uint8_t junk[65536];
+    size_t sent = 0;
+    int refused = 0;
+    while (sent < (16u << 20) && !refused) {
+        ssize_t n = send(fd, junk, sizeof junk, MSG_NOSIGNAL);
+        if (n > 0) sent += (size_t)n;
+        else refused = 1;
+    }
+    ck_assert_msg(refused, "16 MiB sent after the server's close were all read");
+    ck_assert_uint_eq(wait_stat("transport.discard_aborts", 1), 1);
+    finish(fd);
+}
+END_TEST
+
 START_TEST(whole_frames_far_apart_are_not_a_slow_frame)
 {
     frame_timeout_ms = 200;
@@ -683,6 +708,7 @@ static Suite *engine_limits_suite(void)
     tcase_add_test(t, a_refused_session_is_closed_only_for_plugins_that_accepted_it);
     tcase_add_test(t, an_accepted_session_is_closed_once_for_every_plugin);
     tcase_add_test(t, a_trickled_frame_closes_its_session);
+    tcase_add_test(t, a_peer_that_keeps_sending_after_our_close_is_reset);
     tcase_add_test(t, whole_frames_far_apart_are_not_a_slow_frame);
     tcase_add_test(t, each_frame_gets_its_own_timeout);
     tcase_add_test(t, a_zero_frame_timeout_never_closes);

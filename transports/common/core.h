@@ -108,6 +108,7 @@ struct fpt_conn {
     fpt_chunk *head, *tail; /* send chain, commit order */
     size_t queued;          /* committed, not yet taken by the kernel */
     size_t sent_unreported; /* taken, on_sent not yet delivered */
+    size_t discarded;       /* bytes read and dropped since a graceful close began */
     fpt_stash *stash; /* NULL until input arrives while paused */
 
     fpt_link ready_link;  /* w->ready: input to deliver, read or re-arm */
@@ -197,6 +198,7 @@ void fpt_counters_emit(const fpt_counter_desc *desc, size_t n, const void *value
     X(stale_completions)     \
     X(stash_peak)            \
     X(trims)                 \
+    X(discard_aborts)        \
     X(peer_errors)           \
     X(eagain_reserve)        \
     X(conns_open)
@@ -394,6 +396,10 @@ int fpt_accept_timeout(const fpt_worker *w, int timeout_ms);
  * that cannot resume yet (false) is retried after `retry_ms`. Returns the
  * number resumed. */
 int fpt_accept_resume_due(fpt_worker *w, bool (*resume)(fpt_worker *w, fpt_acceptor *a), int retry_ms);
+
+/* Input a connection closing gracefully may still bring (and have
+ * dropped) before it is reset instead. */
+#define FPT_DISCARD_MAX ((size_t)1 << 20)
 
 /* ---- trim.c: memory back after a burst ---- */
 

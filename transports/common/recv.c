@@ -74,7 +74,16 @@ static bool stash_append(fpt_conn *c, const uint8_t *data, size_t len)
 int fpt_conn_received(fpt_conn *c, const uint8_t *data, size_t len)
 {
     c->w->counters.read_bytes += len;
-    if (c->state != FPT_OPEN) return 0; /* closing: input is discarded */
+    if (c->state != FPT_OPEN) { /* closing: input is discarded */
+        /* a peer that keeps sending after our close would keep the worker
+         * reading for it until the close deadline: past a bound, reset */
+        c->discarded += len;
+        if (c->discarded > FPT_DISCARD_MAX && (c->state == FPT_DRAINING || c->state == FPT_LINGER)) {
+            c->w->counters.discard_aborts++;
+            fpt_conn_terminate(c, FP_OK, true);
+        }
+        return 0;
+    }
     if (c->paused || !stash_empty(c)) {
         if (!stash_append(c, data, len)) {
             fpt_conn_fail(c, FP_ENOMEM);
