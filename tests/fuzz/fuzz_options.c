@@ -137,7 +137,9 @@ static void values_round_trip(const char *text)
         char host[64], host2[64];
         uint16_t port, port2;
         if (fp_cli_parse_host_port(text, host, sizeof host, min, max, &port) == FP_CLI_OK) {
-            snprintf(out, sizeof out, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
+            /* brackets when the host holds a ':' or starts with '[' itself */
+            int bracket = strchr(host, ':') || host[0] == '[';
+            snprintf(out, sizeof out, bracket ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
             if (port < min || port > max || !*host ||
                 fp_cli_parse_host_port(out, host2, sizeof host2, min, max, &port2) != FP_CLI_OK ||
                 strcmp(host, host2) != 0 || port != port2)
