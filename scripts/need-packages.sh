@@ -7,19 +7,22 @@
 #   build    the Linux build and its tests
 #   windows  the mingw-w64 cross build and Wine to run it (wine64 with its
 #            recommended packages, as a desktop install has it)
+#   fuzz     clang and its libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
 set -euo pipefail
 
 build=(build-essential cmake pkg-config check libsubunit-dev zlib1g-dev liburing-dev
        protobuf-c-compiler libprotobuf-c-dev)
 windows=(gcc-mingw-w64-x86-64-posix libz-mingw-w64-dev dpkg-dev)
 windows_with_recommends=(wine64)
+fuzz=(clang-14 libclang-rt-14-dev)
 
 plain=() with_recommends=()
 for set in "$@"; do
     case "${set}" in
     build) plain+=("${build[@]}") ;;
     windows) plain+=("${windows[@]}"); with_recommends+=("${windows_with_recommends[@]}") ;;
-    *) echo "need-packages.sh: unknown set '${set}' (sets: build, windows)" >&2; exit 2 ;;
+    fuzz) plain+=("${fuzz[@]}") ;;
+    *) echo "need-packages.sh: unknown set '${set}' (sets: build, windows, fuzz)" >&2; exit 2 ;;
     esac
 done
 

@@ -80,9 +80,14 @@ check "sudo: exit 0" test $? -eq 0
 check "sudo: apt-get runs through sudo" test "$(grep -c '^sudo$' "${work}/calls")" -eq 2
 check "sudo: installs the missing one" grep -qx "apt-get install -y --no-install-recommends libprotobuf-c-dev" "${work}/calls"
 
+run fuzz_set 0 "${all_build} clang-14" build fuzz
+check "fuzz set: exit 0" test $? -eq 0
+check "fuzz set: installs clang's runtime" \
+    grep -qx "apt-get install -y --no-install-recommends libclang-rt-14-dev" "${work}/calls"
+
 run bad_set 0 "" nonsense
 check "unknown set: exit 2" test $? -eq 2
-check "unknown set: lists the sets" grep -q "sets: build, windows" "${work}/bad_set.err"
+check "unknown set: lists the sets" grep -q "sets: build, windows, fuzz" "${work}/bad_set.err"
 
 echo "need_packages: ${passes} passed, ${failures} failed"
 [[ "${failures}" == 0 ]]
