@@ -143,7 +143,7 @@ static void api_counters(const fp_session *s, fp_session_counters *out)
     out->last_recv_ns = s->last_recv_ns;
 }
 
-static void api_log(fp_log_level level, const char *fmt, ...)
+static FP_PRINTF_LIKE(2, 3) void api_log(fp_log_level level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
