@@ -500,7 +500,10 @@ START_TEST(a_slow_reader_that_keeps_reading_is_not_timed_out)
     ck_assert_uint_eq(fp_engine_stat(engine, "send_timeouts"), 0);
     read += read_frames(fd, frames - read);
     ck_assert_uint_eq(read, frames);
-    ck_assert_int_eq(seen.closed[0], 0);
+    pthread_mutex_lock(&seen.lock);
+    int closed = seen.closed[0];
+    pthread_mutex_unlock(&seen.lock);
+    ck_assert_int_eq(closed, 0);
     finish(fd);
 }
 END_TEST
