@@ -8,6 +8,7 @@
 #   windows  the mingw-w64 cross build and Wine to run it (wine64 with its
 #            recommended packages, as a desktop install has it)
 #   fuzz     clang and its libFuzzer and sanitizer runtimes (scripts/fuzz.sh)
+#   valgrind memcheck, for scripts/valgrind-e2e.sh (opt-in, not in CI)
 set -euo pipefail
 
 build=(build-essential cmake pkg-config check libsubunit-dev zlib1g-dev liburing-dev
@@ -15,6 +16,7 @@ build=(build-essential cmake pkg-config check libsubunit-dev zlib1g-dev liburing
 windows=(gcc-mingw-w64-x86-64-posix libz-mingw-w64-dev dpkg-dev)
 windows_with_recommends=(wine64)
 fuzz=(clang-14 libclang-rt-14-dev)
+valgrind=(valgrind)
 
 plain=() with_recommends=()
 for set in "$@"; do
@@ -22,7 +24,8 @@ for set in "$@"; do
     build) plain+=("${build[@]}") ;;
     windows) plain+=("${windows[@]}"); with_recommends+=("${windows_with_recommends[@]}") ;;
     fuzz) plain+=("${fuzz[@]}") ;;
-    *) echo "need-packages.sh: unknown set '${set}' (sets: build, windows, fuzz)" >&2; exit 2 ;;
+    valgrind) plain+=("${valgrind[@]}") ;;
+    *) echo "need-packages.sh: unknown set '${set}' (sets: build, windows, fuzz, valgrind)" >&2; exit 2 ;;
     esac
 done
 

@@ -85,9 +85,14 @@ check "fuzz set: exit 0" test $? -eq 0
 check "fuzz set: installs clang's runtime" \
     grep -qx "apt-get install -y --no-install-recommends libclang-rt-14-dev" "${work}/calls"
 
+run valgrind_set 0 "" valgrind
+check "valgrind set: exit 0" test $? -eq 0
+check "valgrind set: installs valgrind alone" \
+    grep -qx "apt-get install -y --no-install-recommends valgrind" "${work}/calls"
+
 run bad_set 0 "" nonsense
 check "unknown set: exit 2" test $? -eq 2
-check "unknown set: lists the sets" grep -q "sets: build, windows, fuzz" "${work}/bad_set.err"
+check "unknown set: lists the sets" grep -q "sets: build, windows, fuzz, valgrind" "${work}/bad_set.err"
 
 echo "need_packages: ${passes} passed, ${failures} failed"
 [[ "${failures}" == 0 ]]
