@@ -119,11 +119,32 @@ void fp_session_idle_arm(fp_session *s)
                                  idle_fired, s, NULL);
 }
 
-static void frame_timer_cancel(fp_session *s)
+/* A session clock (the frame's, the send queue's): one timer, armed at
+ * `since + timeout_ms` only when none is, so the events that move the
+ * clock cost no timer work; a firing before the clock's current deadline
+ * sleeps for the remainder. */
+static void clock_arm(fp_session *s, uint64_t *timer, uint64_t since_ns, uint32_t timeout_ms, fp_timer_cb fired)
 {
-    if (s->frame_timer)
-        fp_timer_cancel(s->worker->timers, s->frame_timer);
-    s->frame_timer = 0;
+    if (!*timer)
+        *timer = fp_timer_add(s->worker->timers, since_ns + (uint64_t)timeout_ms * NS_PER_MS, fired, s, NULL);
+}
+
+static void clock_cancel(fp_session *s, uint64_t *timer)
+{
+    if (*timer)
+        fp_timer_cancel(s->worker->timers, *timer);
+    *timer = 0;
+}
+
+/* From the clock's firing: 1 when its deadline has passed, else 0 with
+ * the timer armed again for the remainder. */
+static int clock_expired(fp_session *s, uint64_t *timer, uint64_t since_ns, uint32_t timeout_ms, fp_timer_cb fired)
+{
+    *timer = 0;
+    if (fp_mono_ns() >= since_ns + (uint64_t)timeout_ms * NS_PER_MS)
+        return 1;
+    clock_arm(s, timer, since_ns, timeout_ms, fired);
+    return 0;
 }
 
 static void frame_timeout_fired(void *a, void *b)
@@ -136,12 +157,10 @@ static void frame_timeout_fired(void *a, void *b)
      * its clock restarts on resume */
     if (s->state != FP_SESSION_OPEN || !s->frame_started_ns || s->recv_paused)
         return;
-    uint64_t deadline = s->frame_started_ns + (uint64_t)e->cfg.frame_timeout_ms * NS_PER_MS;
-    if (fp_mono_ns() < deadline) {
-        /* the frame it was armed for completed; a later one is pending */
-        s->frame_timer = fp_timer_add(s->worker->timers, deadline, frame_timeout_fired, s, NULL);
+    /* not yet when the frame it was armed for completed and a later one
+     * is pending */
+    if (!clock_expired(s, &s->frame_timer, s->frame_started_ns, e->cfg.frame_timeout_ms, frame_timeout_fired))
         return;
-    }
     fp_count_add(counters_of(s), FP_C_frame_timeouts, 1);
     fp_log(FP_LOG_DEBUG, "session %016llx: frame not complete after %u ms, closing", (unsigned long long)s->id,
            e->cfg.frame_timeout_ms);
@@ -150,11 +169,8 @@ static void frame_timeout_fired(void *a, void *b)
 
 static void frame_timer_arm(fp_session *s)
 {
-    if (!s->frame_timer)
-        s->frame_timer = fp_timer_add(
-            s->worker->timers,
-            s->frame_started_ns + (uint64_t)s->worker->engine->cfg.frame_timeout_ms * NS_PER_MS,
-            frame_timeout_fired, s, NULL);
+    clock_arm(s, &s->frame_timer, s->frame_started_ns, s->worker->engine->cfg.frame_timeout_ms,
+              frame_timeout_fired);
 }
 
 /* After a feed: a partial frame that began in it starts its clock. One
@@ -174,13 +190,6 @@ static void frame_clock_update(fp_session *s, int pending_before, uint64_t frame
     frame_timer_arm(s);
 }
 
-static void send_timer_cancel(fp_session *s)
-{
-    if (s->send_timer)
-        fp_timer_cancel(s->worker->timers, s->send_timer);
-    s->send_timer = 0;
-}
-
 static void send_timeout_fired(void *a, void *b)
 {
     (void)b;
@@ -189,12 +198,9 @@ static void send_timeout_fired(void *a, void *b)
     s->send_timer = 0;
     if (s->state != FP_SESSION_OPEN || !s->queued_bytes)
         return;
-    uint64_t deadline = s->send_progress_ns + (uint64_t)e->cfg.send_timeout_ms * NS_PER_MS;
-    if (fp_mono_ns() < deadline) {
-        /* the queue moved since arming: sleep for the remainder */
-        s->send_timer = fp_timer_add(s->worker->timers, deadline, send_timeout_fired, s, NULL);
+    /* not yet when the queue moved since arming */
+    if (!clock_expired(s, &s->send_timer, s->send_progress_ns, e->cfg.send_timeout_ms, send_timeout_fired))
         return;
-    }
     fp_count_add(counters_of(s), FP_C_send_timeouts, 1);
     fp_log(FP_LOG_DEBUG, "session %016llx: %llu bytes queued, none taken for %u ms, aborting",
            (unsigned long long)s->id, (unsigned long long)s->queued_bytes, e->cfg.send_timeout_ms);
@@ -210,10 +216,8 @@ static void send_clock_start(fp_session *s)
 {
     fp_engine *e = s->worker->engine;
     s->send_progress_ns = fp_mono_ns();
-    if (e->cfg.send_timeout_ms && !s->send_timer)
-        s->send_timer = fp_timer_add(s->worker->timers,
-                                     s->send_progress_ns + (uint64_t)e->cfg.send_timeout_ms * NS_PER_MS,
-                                     send_timeout_fired, s, NULL);
+    if (e->cfg.send_timeout_ms)
+        clock_arm(s, &s->send_timer, s->send_progress_ns, e->cfg.send_timeout_ms, send_timeout_fired);
 }
 
 /* Reading resumes after a backpressure pause: a pending frame gets a
@@ -258,8 +262,8 @@ void fp_session_close(fp_session *s, int abort)
     if (s->idle_timer)
         fp_timer_cancel(s->worker->timers, s->idle_timer);
     s->idle_timer = 0;
-    frame_timer_cancel(s);
-    send_timer_cancel(s);
+    clock_cancel(s, &s->frame_timer);
+    clock_cancel(s, &s->send_timer);
     if (!abort) {
         /* a graceful close waits for the peer's FIN; never forever */
         s->idle_timer = fp_timer_add(s->worker->timers,
@@ -495,8 +499,8 @@ static void on_closed(void *conn_user, fp_status why)
     if (s->idle_timer)
         fp_timer_cancel(w->timers, s->idle_timer);
     s->idle_timer = 0;
-    frame_timer_cancel(s);
-    send_timer_cancel(s);
+    clock_cancel(s, &s->frame_timer);
+    clock_cancel(s, &s->send_timer);
     s->state = FP_SESSION_CLOSING; /* plugins may look, not send */
     fp_plugin_timers_cancel_all(s);
     if (!s->counted_open) /* an outbound session that never connected */
