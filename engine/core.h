@@ -49,6 +49,7 @@ struct fp_session {
     uint32_t rx_held;     /* bytes of a partial frame the framer holds (counted in memory_held) */
     uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
     uint64_t opened_ns, last_recv_ns;
+    uint64_t resumed_ns;  /* reading last resumed after a backpressure pause (idleness counts from it) */
     uint64_t idle_timer;  /* also the close-deadline timer once closing */
     uint64_t frame_started_ns; /* first byte of the pending partial frame; 0: none */
     uint64_t frame_timer;

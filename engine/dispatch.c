@@ -90,6 +90,8 @@ static void idle_fired(void *a, void *b)
         return;
     uint64_t timeout_ns = (uint64_t)e->cfg.idle_timeout_ms * NS_PER_MS;
     uint64_t last = s->last_recv_ns ? s->last_recv_ns : s->opened_ns;
+    if (s->resumed_ns > last)
+        last = s->resumed_ns;
     uint64_t now = fp_mono_ns();
     if (s->recv_paused) {
         /* the engine stopped reading, not the peer sending: the send
@@ -220,14 +222,16 @@ static void send_clock_start(fp_session *s)
         clock_arm(s, &s->send_timer, s->send_progress_ns, e->cfg.send_timeout_ms, send_timeout_fired);
 }
 
-/* Reading resumes after a backpressure pause: a pending frame gets a
- * whole timeout again, since the pause, not the peer, held it back. */
-static void frame_clock_resume(fp_session *s)
+/* Reading resumes after a backpressure pause at `now`: idleness counts
+ * from here, and a pending frame gets a whole timeout again, since the
+ * pause, not the peer, held them back. */
+static void clocks_resume(fp_session *s, uint64_t now)
 {
     fp_engine *e = s->worker->engine;
+    s->resumed_ns = now;
     if (!e->cfg.frame_timeout_ms || !fp_framer_pending(&s->framer))
         return;
-    s->frame_started_ns = fp_mono_ns();
+    s->frame_started_ns = now;
     frame_timer_arm(s);
 }
 
@@ -437,8 +441,7 @@ static void on_recv(void *conn_user, const uint8_t *data, size_t len)
     uint64_t frames_before = s->rx_packets;
     fp_status st = fp_framer_feed(&s->framer, data, len, w->engine->cfg.max_packet, dispatch_frame, s);
     w->rx_data = w->rx_end = NULL;
-    if (s->state != FP_SESSION_FREE)
-        rx_held_update(s);
+    rx_held_update(s);
     if (st == FP_OK) {
         if (s->state == FP_SESSION_OPEN)
             frame_clock_update(s, pending_before, frames_before);
@@ -476,8 +479,7 @@ static void on_sent(void *conn_user, size_t bytes)
         return;
     if (s->recv_paused && s->queued_bytes <= RECV_RESUME_AT(e)) {
         s->recv_paused = 0;
-        s->last_recv_ns = fp_mono_ns(); /* idleness counts from here */
-        frame_clock_resume(s);
+        clocks_resume(s, s->send_progress_ns);
         vt_of(s)->recv_resume(s->conn);
     }
     if (s->want_writable && s->queued_bytes <= e->cfg.send_queue_limit / 2)
