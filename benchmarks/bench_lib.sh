@@ -1,5 +1,6 @@
 # bench_lib.sh - sourced by the benchmark scripts that start a
-# fastport-server and read its memory or counters (idle-rss.sh, abuse.sh).
+# fastport-server and read its memory or counters (idle-rss.sh, abuse.sh,
+# soak.sh), and by the shell tests' check_lib.sh (wait_for).
 
 # raise_nofile: the soft descriptor limit up to the hard one; prints it.
 raise_nofile() {

@@ -36,15 +36,9 @@ show_files() {
     return 0
 }
 
-# wait_for FILE PATTERN SECONDS: until a line of FILE matches.
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
+# wait_for FILE PATTERN SECONDS (the benchmarks' bounded wait).
+# shellcheck source=../../benchmarks/bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../benchmarks/bench_lib.sh"
 
 # wait_exit PID SECONDS: reaps PID, sets exit_status; 1 if it did not end.
 wait_exit() {
