@@ -675,9 +675,8 @@ static int await_listening(process_server *s, const e2e_server_config *cfg, e2e_
     return 0;
 }
 
-e2e_server *e2e_server_process_start(const e2e_server_config *cfg, const char *server,
-                                     const char *launcher, e2e_endpoint *ep, char *err,
-                                     size_t err_len)
+static e2e_server *start_once(const e2e_server_config *cfg, const char *server, const char *launcher,
+                              e2e_endpoint *ep, char *err, size_t err_len)
 {
     argv_builder b = {.argc = 0};
     if (build_command(&b, launcher, server, cfg) < 0) {
@@ -701,4 +700,20 @@ e2e_server *e2e_server_process_start(const e2e_server_config *cfg, const char *s
         return NULL;
     }
     return &s->base;
+}
+
+/* Wine's own client losing its wineserver ("wine client error") ends a
+ * Wine-hosted server before it ran any of our code: that start, and only
+ * that, is tried once more, and said so. */
+e2e_server *e2e_server_process_start(const e2e_server_config *cfg, const char *server,
+                                     const char *launcher, e2e_endpoint *ep, char *err,
+                                     size_t err_len)
+{
+    e2e_server *started = start_once(cfg, server, launcher, ep, err, err_len);
+    if (!started && launcher && strstr(err, "wine client error")) {
+        fprintf(stderr, "e2e: Wine lost its wineserver while starting the server; starting it again\n%s\n",
+                err);
+        started = start_once(cfg, server, launcher, ep, err, err_len);
+    }
+    return started;
 }
